@@ -1,2 +1,27 @@
-"""symc: a declarative symmetry-to-architecture compiler for PyTorch."""
+"""symc: a declarative symmetry-to-architecture compiler for PyTorch.
+
+    import symc
+    c = symc.compile("image 1x28x28; p4; invariant output 10 classes")
+    c.module, c.source, c.plan, c.spec
+
+Importing symc is light: torch is imported only when a module is built or checked.
+"""
 __version__ = "0.1.0"
+
+from .spec import Spec, SpecError, parse  # noqa: E402  (torch-free)
+from .api import Compiled, compile, plan  # noqa: E402  (torch-free)
+
+__all__ = ["compile", "plan", "parse", "check", "assert_equivariant", "Spec", "SpecError", "Compiled",
+           "__version__"]
+
+
+def check(module, spec, **options):
+    """Test `module` against the symmetry of `spec` (text, Path or Spec); returns a Report. See symc.testing."""
+    from .testing import check as run_check
+    return run_check(module, spec, **options)
+
+
+def assert_equivariant(module, spec, **options):
+    """Raise AssertionError carrying the report when `module` is not equivariant as `spec` declares."""
+    from .testing import assert_equivariant as run_assert
+    return run_assert(module, spec, **options)

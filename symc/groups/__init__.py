@@ -1,0 +1,20 @@
+"""The group library: the single source of group math in symc.
+
+Importing this package does not import torch (planning code relies on that); the tensor actions live in
+`symc.groups.actions`, which imports torch.
+"""
+from .finite import (
+    CyclicGroup,
+    DihedralGroup,
+    DirectProduct,
+    FiniteGroup,
+    PlanarGroup,
+    Translation,
+    TrivialGroup,
+)
+from .planar import PLANAR_KINDS, is_exact, point_group, position_matrix
+
+__all__ = [
+    "FiniteGroup", "PlanarGroup", "CyclicGroup", "DihedralGroup", "DirectProduct", "TrivialGroup",
+    "Translation", "point_group", "is_exact", "position_matrix", "PLANAR_KINDS",
+]

@@ -44,9 +44,10 @@ class SpecError(ValueError):
 
     @property
     def source_line(self) -> str:
-        lines = self.text.splitlines() or [""]
+        # Lines as the parser counts them: only "\n" ends one (str.splitlines also splits at \f, \u2028, ...).
+        lines = self.text.split("\n")
         if 1 <= self.line <= len(lines):
-            return lines[self.line - 1]
+            return lines[self.line - 1].rstrip("\r")
         return ""
 
     def _render(self) -> str:

@@ -1,0 +1,108 @@
+"""The Python API of CONTRACT §3: compile a spec, then get its module, source, plan and spec."""
+from __future__ import annotations
+
+import builtins
+import hashlib
+import linecache
+import os
+import sys
+import tempfile
+import types
+from pathlib import Path
+from typing import Union
+
+from .emit.codegen import emit_source
+from .plan.plan import Plan, make_plan
+from .spec import Spec, SpecError, parse
+
+SpecLike = Union[str, Path, Spec]
+
+
+def read_spec(spec: SpecLike) -> Spec:
+    """A parsed Spec from spec text, a Path to a .sym file, or a Spec."""
+    if isinstance(spec, Spec):
+        return spec
+    if isinstance(spec, Path):
+        try:
+            text = spec.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise SpecError(f"cannot read spec file {spec}: {error}") from None
+        return parse(text)
+    if isinstance(spec, str):
+        return parse(spec)
+    raise TypeError(f"a spec is text, a pathlib.Path or a symc Spec, not {type(spec).__name__}")
+
+
+def load_source(source: str, label: str = "model") -> types.ModuleType:
+    """Execute generated source as a real module (registered, so its classes pickle and tracebacks show lines)."""
+    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+    name = f"symc_generated_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    filename = f"<symc {label} {digest}>"
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(builtins.compile(source, filename, "exec"), module.__dict__)
+    sys.modules[name] = module
+    return module
+
+
+def write_atomically(path: Union[str, Path], text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename: never a partial file, old file kept on error."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+class Compiled:
+    """A compiled spec: `.spec`, `.plan`, `.source`, and `.module` (built on first use, needs torch)."""
+
+    def __init__(self, spec: Spec, plan: Plan, source: str):
+        self.spec = spec
+        self.plan = plan
+        self.source = source
+        self._module = None
+
+    @property
+    def module(self):
+        """The model, freshly initialized on first access (the same object afterwards)."""
+        if self._module is None:
+            self._module = self.new_module()
+        return self._module
+
+    def new_module(self):
+        """Another freshly initialized instance of the generated Model class."""
+        return load_source(self.source).Model()
+
+    def write(self, path: Union[str, Path]) -> Path:
+        write_atomically(path, self.source)
+        return Path(path)
+
+    def __repr__(self) -> str:
+        return f"Compiled({self.spec.normalized()!r}, params={self.plan.params:,})"
+
+
+def compile(spec: SpecLike, *, target: str | None = None, autotune: bool = False) -> Compiled:  # noqa: A001
+    """Spec (text, Path or Spec) -> Compiled. Raises SpecError for a bad or unsupported spec."""
+    parsed = read_spec(spec)
+    if target is not None:
+        parsed = parsed.model_copy(update={"hints": parsed.hints.model_copy(update={"target": target})})
+    if autotune:
+        raise parsed.error("domain", "autotuning is not supported yet")
+    plan = make_plan(parsed)
+    return Compiled(parsed, plan, emit_source(plan))
+
+
+def plan(spec: SpecLike) -> Plan:
+    return make_plan(read_spec(spec))

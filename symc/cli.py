@@ -1,0 +1,179 @@
+"""`symc compile | plan | check` (CONTRACT §2). Exit codes: 0 success, 1 a check failed, 2 bad spec, file or usage."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .spec import SpecError
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad files or arguments: reported on standard error with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 too; keep its wording but our prefix
+        self.print_usage(sys.stderr)
+        print(f"symc: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def read_spec_text(source: str) -> tuple[str, str]:
+    """(text, label) of a spec given as a path, or '-' for standard input."""
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        label = "<stdin>"
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise UsageError(f"{source} is a directory, not a spec file")
+        if not path.exists():
+            raise UsageError(f"spec file {source} does not exist")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise UsageError(f"cannot read {source}: {error.strerror}") from None
+        label = source
+    if b"\x00" in data:
+        raise UsageError(f"{label} is a binary file, not a spec")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{label} is not UTF-8 text (byte {error.start})") from None
+    if not text.strip():
+        raise UsageError(f"{label} is empty: a spec names at least a domain, e.g. 'image; p4; invariant output'")
+    return text, label
+
+
+def _compile_text(text: str, target: str | None):
+    from .api import compile as compile_spec
+    return compile_spec(text, target=target)
+
+
+def cmd_compile(args) -> int:
+    text, _ = read_spec_text(args.spec)
+    if args.autotune:
+        raise UsageError("--autotune is not supported yet; the analytic plan is used without it")
+    compiled = _compile_text(text, args.target)
+    if args.output in (None, "-"):
+        sys.stdout.write(compiled.source)
+        return EXIT_OK
+    output = Path(args.output)
+    if output.is_dir():
+        raise UsageError(f"output {args.output} is a directory; name a file, e.g. {output / 'model.py'}")
+    if not output.parent.exists() and str(output.parent) not in ("", "."):
+        raise UsageError(f"output directory {output.parent} does not exist")
+    try:
+        compiled.write(output)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    print(f"wrote {args.output}: {compiled.spec.normalized()} ({compiled.plan.params:,} parameters)",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_plan(args) -> int:
+    text, _ = read_spec_text(args.spec)
+    plan = _compile_text(text, args.target).plan
+    if args.format == "json":
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        print(plan)
+    return EXIT_OK
+
+
+def _spec_argument(value: str) -> str:
+    """--spec takes a .sym path or the spec text itself."""
+    path = Path(value)
+    if path.suffix == ".sym" or (len(value) < 4096 and "\n" not in value and path.is_file()):
+        return read_spec_text(value)[0]
+    return value
+
+
+def cmd_check(args) -> int:
+    from .testing import check, load_model_file
+    path = Path(args.model)
+    if not path.is_file():
+        raise UsageError(f"model file {args.model} does not exist" if not path.exists()
+                         else f"{args.model} is not a file")
+    try:
+        module, spec_text = load_model_file(path, args.class_name)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.spec is not None:
+        spec_text = _spec_argument(args.spec)
+    if spec_text is None:
+        raise UsageError(f"{args.model} has no SPEC string; pass the symmetry with --spec")
+    sizes = [tuple(int(s) for s in size.lower().split("x")) for size in args.size] if args.size else None
+    report = check(module, spec_text, sizes=sizes)
+    print(report)
+    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
+def _size(value: str) -> str:
+    parts = value.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"size must look like 32x32, got {value!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symc", description="Compile symmetry specs into equivariant PyTorch models.")
+    parser.add_argument("--version", action="version", version=f"symc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = commands.add_parser("compile", help="write a standalone PyTorch model file for a spec",
+                            description="Write a standalone PyTorch file (needs torch alone) for SPEC.")
+    p.add_argument("spec", metavar="SPEC", help="a .sym file, or - for standard input")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write the model (default: standard output)")
+    p.add_argument("--target", metavar="T", help="hardware to plan for: cpu, T4, L4, A100, H100, H200, RTX4090")
+    p.add_argument("--autotune", action="store_true", help="measure candidate algorithms on this machine")
+    p.set_defaults(run=cmd_compile)
+
+    p = commands.add_parser("plan", help="print the plan: layers, shapes, costs and the reason for each choice",
+                            description="Print every layer of SPEC's plan with shapes, parameters, FLOPs, memory "
+                                        "and each choice with its reason.")
+    p.add_argument("spec", metavar="SPEC", help="a .sym file, or - for standard input")
+    p.add_argument("--target", metavar="T", help="hardware to plan for")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.set_defaults(run=cmd_plan)
+
+    p = commands.add_parser("check", help="test a model file's equivariance",
+                            description="Test a generated model against the spec it carries, or any module "
+                                        "against --spec. One row per group element; exit 0 when all pass, 1 if not.")
+    p.add_argument("model", metavar="FILE.py", help="a generated model file or any Python file with a module")
+    p.add_argument("--spec", metavar="SPEC", help="spec text or .sym file (default: the file's SPEC string)")
+    p.add_argument("--class", dest="class_name", metavar="NAME", help="the nn.Module class (default: Model)")
+    p.add_argument("--size", metavar="HxW", action="append", type=_size,
+                   help="input size to test (repeatable; default: the spec's size, or 32x32 and 33x33)")
+    p.set_defaults(run=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return args.run(args)
+    except SpecError as error:
+        where = getattr(args, "spec", None) if args.command in ("compile", "plan") else None
+        where = "<stdin>" if where == "-" else where
+        print(f"symc: bad spec{f' in {where}' if where else ''}: {error}", file=sys.stderr)
+    except UsageError as error:
+        print(f"symc: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("symc: interrupted", file=sys.stderr)
+        return 130
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

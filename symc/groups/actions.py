@@ -1,0 +1,79 @@
+"""How planar group elements act on tensors (CONTRACT section 5). Imports torch; only the tester uses it.
+
+Element (mirror, r, N) acts as: mirror left-right first (`torch.flip(x, dims=(-1,))`), then rotate by
+2*pi*r/N in the direction of `torch.rot90(x, 1, dims=(-2, -1))`. Rotations by multiples of 90 degrees use
+`torch.rot90` (exact); other angles rotate about the image centre by bilinear interpolation with zero fill.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .finite import PlanarGroup
+
+
+def mirror_image(x: torch.Tensor) -> torch.Tensor:
+    """Left-right mirror of the last axis."""
+    return torch.flip(x, dims=(-1,))
+
+
+def rotate_image(x: torch.Tensor, r: int, n: int) -> torch.Tensor:
+    """Rotate the last two axes by 2*pi*r/n: exactly with rot90 when possible, else by interpolation."""
+    r %= n
+    if (4 * r) % n == 0:
+        return torch.rot90(x, (4 * r) // n, dims=(-2, -1))
+    return rotate_by_interpolation(x, 2 * math.pi * r / n)
+
+
+def rotate_by_interpolation(x: torch.Tensor, angle: float) -> torch.Tensor:
+    """Rotate the last two axes by `angle` (radians) about ((H-1)/2, (W-1)/2), bilinear, zero fill outside.
+
+    In centred coordinates (u = row - cy, v = col - cx): out[u, v] = in[cos(t) u + sin(t) v, -sin(t) u + cos(t) v],
+    which for t = 90 degrees is `torch.rot90(x, 1, dims=(-2, -1))`. The output keeps the input's H x W.
+    """
+    height, width = x.shape[-2], x.shape[-1]
+    cy, cx = (height - 1) / 2, (width - 1) / 2
+    # Geometry in float64 whatever x's dtype, so the sampling points do not carry extra round-off.
+    u = torch.arange(height, dtype=torch.float64, device=x.device)[:, None] - cy
+    v = torch.arange(width, dtype=torch.float64, device=x.device)[None, :] - cx
+    cos, sin = math.cos(angle), math.sin(angle)
+    source_row = cos * u + sin * v + cy
+    source_col = -sin * u + cos * v + cx
+    return _sample_bilinear(x, source_row, source_col)
+
+
+def _sample_bilinear(x: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """x[..., rows, cols] at fractional (rows, cols) of shape (H', W'); samples outside the grid read zero."""
+    height, width = x.shape[-2], x.shape[-1]
+    row0, col0 = torch.floor(rows), torch.floor(cols)
+    row_frac, col_frac = rows - row0, cols - col0
+    row0, col0 = row0.long(), col0.long()
+    out = torch.zeros(x.shape[:-2] + rows.shape, dtype=x.dtype, device=x.device)
+    for d_row, row_weight in ((0, 1 - row_frac), (1, row_frac)):
+        for d_col, col_weight in ((0, 1 - col_frac), (1, col_frac)):
+            r, c = row0 + d_row, col0 + d_col
+            inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+            weight = (row_weight * col_weight * inside).to(x.dtype)
+            out = out + weight * x[..., r.clamp(0, height - 1), c.clamp(0, width - 1)]
+    return out
+
+
+def act_image(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
+    """Element i on an image-like tensor (..., H, W): mirror first (if any), then rotate."""
+    mirror, r, n = group.spatial(i)
+    if mirror:
+        x = mirror_image(x)
+    return rotate_image(x, r, n) if r else x
+
+
+def act_orientation(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
+    """Element i on group-indexed scores (..., n): out[..., h] = in[..., P[i][h]], P the regular table."""
+    permutation = torch.tensor(group.regular_table()[i], device=x.device)
+    return x.index_select(-1, permutation)
+
+
+def act_fields(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
+    """Element i on regular fields (..., n, H, W): out[..., h, :, :] = spatial_i(in[..., P[i][h], :, :])."""
+    permutation = torch.tensor(group.regular_table()[i], device=x.device)
+    return act_image(group, i, x.index_select(-3, permutation))

@@ -1,0 +1,72 @@
+"""Symmetry analysis: which group acts on the data, how exactly, and whether this version can lower it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..groups import point_group
+from ..groups.finite import PlanarGroup
+from ..spec.model import Spec
+
+# What the image lowering handles today; everything else in the language parses but is refused with a clear message.
+IMAGE_FACTORS = {"translation", "rotation", "dihedral", "flip"}
+IMAGE_OUTPUTS = {"invariant", "equivariant", "fields", "orientation"}
+SUPPORTED_HINT_VALUES = {
+    "backbone": {"conv"},
+    "position_encoding": {"auto", "none"},
+    "conv": {"auto", "direct"},
+}
+UNSUPPORTED_HINTS = {"invariant_fraction": "invariant fraction"}
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """The group a model must respect, as the planner and emitter need it."""
+
+    domain: str
+    group: PlanarGroup
+    translation: bool
+
+    @property
+    def order(self) -> int:
+        return self.group.order
+
+    @property
+    def right_angles_only(self) -> bool:
+        """True when every element maps the pixel grid onto itself (multiples of 90 degrees, mirrors)."""
+        return all(4 * r % n == 0 for _, r, n in (self.group.spatial(i) for i in range(self.order)))
+
+    def describe(self) -> str:
+        words = {1: "no point symmetry"}
+        base = words.get(self.order, f"{self.group.name} ({self.order} elements)")
+        shifts = "translations" if self.translation else "no translations"
+        return f"{base} with {shifts}"
+
+
+def analyze(spec: Spec) -> Symmetry:
+    """The symmetry the spec declares, or a SpecError naming the first clause this version cannot lower."""
+    domain = spec.domain.kind
+    if domain != "image":
+        raise spec.error("domain", f"the {domain} domain is not supported yet; supported: image")
+    for index, factor in enumerate(spec.symmetry):
+        if factor.kind not in IMAGE_FACTORS:
+            raise spec.error(f"symmetry.{index}", f"'{factor.kind}' symmetry on images is not supported yet; "
+                             "supported: translation, rotation N, D<N>/E(2) discretized N, p4, p4m, flip")
+    if not spec.translation:
+        raise spec.error("no translation", "'no translation' on images is not supported yet; "
+                         "leave it out (translation-equivariant models ignore absolute position)")
+    for index, output in enumerate(spec.outputs):
+        if output.kind not in IMAGE_OUTPUTS:
+            raise spec.error(f"output.{index}", f"'{output.kind}' output is not supported on images")
+    for name, allowed in SUPPORTED_HINT_VALUES.items():
+        value = getattr(spec.hints, name)
+        if value is not None and value not in allowed:
+            raise spec.error(f"hint.{name}", f"{name.replace('_', ' ')} '{value}' is not supported yet for images; "
+                             f"supported: {', '.join(sorted(allowed))}")
+    for name, words in UNSUPPORTED_HINTS.items():
+        if getattr(spec.hints, name) is not None:
+            raise spec.error(f"hint.{name}", f"the '{words}' hint is not supported yet")
+    group = point_group(spec.symmetry)
+    for index, output in enumerate(spec.outputs):
+        if output.kind == "orientation" and group.order == 1:
+            raise spec.error(f"output.{index}", "orientation output needs a rotation or mirror group")
+    return Symmetry(domain=domain, group=group, translation=spec.translation)

@@ -1,0 +1,100 @@
+"""Lifting and regular group convolutions on images.
+
+Feature maps of a regular layer have `fields * order` channels, field-major: channel `f * order + h` is field f at
+group element h. A group element g moves such a map as out[h] = spatial_g(in[table[g][h]]) with
+table[g][h] = index of g^-1 h; the convolutions below commute with that action because the filter for output element g
+is the base filter moved by g (spatially, and along the group axis by the same table).
+
+Only the base filters are parameters; the expanded filter bank is rebuilt from them in training and cached in eval mode.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .filters import FilterTransforms
+
+
+class ExpandedConv2d(torch.nn.Module):
+    """Shared machinery: a 'same'-padded stride-1 conv whose filter bank is expanded from base weights."""
+
+    def __init__(self, kernel_size: int, spatial, bias_fields: int, bias: bool):
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError(f"kernel size must be odd so filters have a centre, got {kernel_size}")
+        self.kernel_size = kernel_size
+        self.order = len(spatial)
+        self.transforms = FilterTransforms(spatial, kernel_size)
+        self.bias = torch.nn.Parameter(torch.zeros(bias_fields)) if bias else None
+        self._cached_weight = None
+        self._cached_version = -1
+
+    def expand_weight(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def filter_bank(self) -> torch.Tensor:
+        # In eval mode the bank only changes when the base weight does (optimizer step, load_state_dict).
+        if self.training:
+            self._cached_weight = None
+            return self.expand_weight()
+        version = self.weight._version
+        if self._cached_weight is None or version != self._cached_version:
+            with torch.no_grad():
+                self._cached_weight = self.expand_weight()
+            self._cached_version = version
+        return self._cached_weight
+
+    def train(self, mode: bool = True):
+        self._cached_weight = None
+        return super().train(mode)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._cached_weight = None
+        return super()._load_from_state_dict(*args, **kwargs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bias = None
+        if self.bias is not None:
+            bias = self.bias.repeat_interleave(self.order)
+        return F.conv2d(x, self.filter_bank(), bias, padding=self.kernel_size // 2)
+
+
+class GroupLift2d(ExpandedConv2d):
+    """Plain channels in, regular fields out: one rotated/mirrored copy of each filter per group element."""
+
+    def __init__(self, in_channels: int, out_fields: int, kernel_size: int, spatial, bias: bool = False):
+        super().__init__(kernel_size, spatial, out_fields, bias)
+        self.in_channels = in_channels
+        self.out_fields = out_fields
+        fan_in = in_channels * kernel_size * kernel_size
+        self.weight = torch.nn.Parameter(
+            torch.randn(out_fields, in_channels, kernel_size, kernel_size) * math.sqrt(2.0 / fan_in))
+
+    def expand_weight(self) -> torch.Tensor:
+        base = self.transforms.prepare(self.weight)
+        copies = [self.transforms(base, g) for g in range(self.order)]
+        bank = torch.stack(copies, dim=1)  # (out, order, in, k, k)
+        k = self.kernel_size
+        return bank.reshape(self.out_fields * self.order, self.in_channels, k, k)
+
+
+class GroupConv2d(ExpandedConv2d):
+    """Regular fields in, regular fields out: filters moved spatially and along the group axis."""
+
+    def __init__(self, in_fields: int, out_fields: int, kernel_size: int, spatial, table, bias: bool = False):
+        super().__init__(kernel_size, spatial, out_fields, bias)
+        self.in_fields = in_fields
+        self.out_fields = out_fields
+        order = len(spatial)
+        fan_in = in_fields * order * kernel_size * kernel_size
+        self.weight = torch.nn.Parameter(
+            torch.randn(out_fields, in_fields, order, kernel_size, kernel_size) * math.sqrt(2.0 / fan_in))
+        # Row g lists, for each input element h, which base slice feeds it: index of g^-1 h.
+        self.register_buffer("table", torch.tensor(table, dtype=torch.long), persistent=False)
+
+    def expand_weight(self) -> torch.Tensor:
+        base = self.transforms.prepare(self.weight)
+        copies = [self.transforms(base.index_select(2, self.table[g]), g) for g in range(self.order)]
+        bank = torch.stack(copies, dim=1)  # (out, order_out, in, order_in, k, k)
+        k = self.kernel_size
+        return bank.reshape(self.out_fields * self.order, self.in_fields * self.order, k, k)

@@ -1,0 +1,108 @@
+"""Spatial transforms of square filters: the rotated and mirrored copies a group convolution needs.
+
+An element's spatial action is `(mirror, r, n)`: first mirror left-right (if `mirror`), then rotate by 360*r/n degrees
+in the direction of `torch.rot90(w, 1, dims=(-2, -1))`. Multiples of 90 degrees use rot90/flip and are exact; the
+remaining angle (below 90 degrees) rotates the filter inside a band-limited basis of smooth rings (as steerable CNNs
+do), before the exact quarter turns, so the copies for g and for g rotated by 90 degrees differ by an exact rot90.
+"""
+import math
+
+import torch
+
+
+def split_angle(r: int, n: int):
+    """Rotation by 360*r/n degrees as (quarter turns, remaining angle in radians, below 90 degrees)."""
+    quarters, remainder = divmod(4 * (r % n), n)
+    return quarters, 2.0 * math.pi * remainder / (4 * n)
+
+
+RING_WIDTH = 0.6      # Gaussian width of each radial ring, in pixels
+MAX_FREQUENCY = 2     # highest angular frequency on any ring (and at most the ring's radius)
+
+
+def ring_basis(size: int, angle: float) -> torch.Tensor:
+    """(size*size, n) samples of smooth steerable functions, rotated by `angle`.
+
+    Column b is ring(|p| - radius) * cos or sin(m * theta) at the pixel's source position: pixel (u, v) (centred)
+    samples the rotated function at (cos a u + sin a v, -sin a u + cos a v), as rot90 does for a = 90 degrees.
+    Rings sit at radii 0, 1, ..., (size-1)/2 and carry frequencies m <= min(radius, MAX_FREQUENCY): band-limited,
+    so rotating them by any angle before sampling stays close to rotating the sampled filter.
+    """
+    c = (size - 1) / 2.0
+    cos_a, sin_a = math.cos(angle), math.sin(angle)
+    offsets = torch.arange(size, dtype=torch.float64) - c
+    u = offsets[:, None].expand(size, size).reshape(-1)
+    v = offsets[None, :].expand(size, size).reshape(-1)
+    su, sv = cos_a * u + sin_a * v, -sin_a * u + cos_a * v
+    radius, theta = torch.sqrt(su * su + sv * sv), torch.atan2(sv, su)
+    columns = []
+    for ring in range(int(c) + 1):
+        profile = torch.exp(-((radius - ring) ** 2) / (2 * RING_WIDTH ** 2))
+        for m in range(min(ring, MAX_FREQUENCY) + 1):
+            columns.append(profile * torch.cos(m * theta))
+            if m > 0:
+                columns.append(profile * torch.sin(m * theta))
+    return torch.stack(columns, dim=1)
+
+
+def steering_matrices(size: int, angles):
+    """(projection, rotations): the projection onto the ring basis, and for each angle the matrix that maps a
+    projected filter to that filter rotated by the angle (both (size*size, size*size), float64)."""
+    basis = ring_basis(size, 0.0)
+    inverse = torch.linalg.pinv(basis)
+    projection = basis @ inverse
+    rotations = [ring_basis(size, a) @ inverse for a in angles]
+    return projection, rotations
+
+
+class FilterTransforms(torch.nn.Module):
+    """Applies each group element's spatial action to a bank of (..., k, k) filters.
+
+    Right angles and mirrors are exact index moves. When some element needs another angle, filters are first
+    projected onto a band-limited ring basis and rotated within it (one small matrix per distinct angle).
+    """
+
+    def __init__(self, spatial, kernel_size: int):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.mirrors = [int(m) for m, _, _ in spatial]
+        self.quarters = []
+        self.angle_index = []
+        angles = []
+        for _, r, n in spatial:
+            quarters, angle = split_angle(r, n)
+            self.quarters.append(quarters)
+            if angle == 0.0:
+                self.angle_index.append(-1)
+            else:
+                key = round(angle, 12)
+                if key not in angles:
+                    angles.append(key)
+                self.angle_index.append(angles.index(key))
+        self.steered = len(angles) > 0
+        k2 = kernel_size * kernel_size
+        projection, rotations = steering_matrices(kernel_size, angles) if angles else (torch.eye(k2), [])
+        self.register_buffer("projection", projection.to(torch.float32), persistent=False)
+        self.register_buffer("rotations", torch.stack(rotations).to(torch.float32) if rotations
+                             else torch.zeros(0, k2, k2), persistent=False)
+
+    def _apply_matrix(self, w: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+        k = self.kernel_size
+        return (w.reshape(-1, k * k) @ matrix.t()).reshape(w.shape)
+
+    def prepare(self, weight: torch.Tensor) -> torch.Tensor:
+        """Base filters as every copy starts from: band-limited when some copy is rotated by another angle."""
+        return self._apply_matrix(weight, self.projection) if self.steered else weight
+
+    def forward(self, weight: torch.Tensor, element: int) -> torch.Tensor:
+        """Filters (..., k, k) moved by group element `element` (mirror, then rotation)."""
+        w = weight
+        if self.mirrors[element]:
+            w = torch.flip(w, dims=(-1,))
+        index = self.angle_index[element]
+        if index >= 0:
+            w = self._apply_matrix(w, self.rotations[index])
+        quarters = self.quarters[element]
+        if quarters:
+            w = torch.rot90(w, quarters, dims=(-2, -1))
+        return w

@@ -1,0 +1,121 @@
+"""Pointwise, normalization, pooling and head layers that keep regular fields' symmetry."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+class FieldNorm2d(torch.nn.Module):
+    """Normalization with statistics, scale and shift per field, shared by all of the field's group elements.
+
+    `kind` 'batch' uses batch statistics; 'layer' normalizes each sample over all its fields; 'group' over
+    groups of fields. Folding the group axis into the rows makes the torch norms pool over it.
+    """
+
+    def __init__(self, fields: int, order: int, kind: str = "batch"):
+        super().__init__()
+        self.fields = fields
+        self.order = order
+        if kind == "batch":
+            self.norm = torch.nn.BatchNorm2d(fields)
+        else:
+            groups = 1 if kind == "layer" else math.gcd(fields, 8)
+            self.norm = torch.nn.GroupNorm(groups, fields)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        y = self.norm(x.reshape(b, self.fields, self.order * h, w))
+        return y.reshape(b, self.fields * self.order, h, w)
+
+
+class SymmetricDownsample2d(torch.nn.Module):
+    """Halves each spatial size with a window grid that is symmetric about the image centre.
+
+    'max' and 'avg' use windows of 2 at stride 2 on an even side (they tile it exactly) and windows of 3 at stride 2
+    with one cell of padding on an odd side (centred on cells 0, 2, ..., n-1). 'blur' is anti-aliased for rotations
+    by other angles: binomial taps [1, 3, 3, 1]/8 on an even side and [1, 2, 1]/4 on an odd side, same centres.
+    Either way rotating or mirroring the input about its centre maps windows onto windows, so the pooled map is
+    moved exactly as the input was, for every input size.
+    """
+
+    def __init__(self, mode: str = "max"):
+        super().__init__()
+        self.mode = mode
+        self.register_buffer("taps_even", torch.tensor([1.0, 3.0, 3.0, 1.0]) / 8.0, persistent=False)
+        self.register_buffer("taps_odd", torch.tensor([1.0, 2.0, 1.0]) / 4.0, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2], x.shape[-1]
+        if self.mode == "blur":
+            return self._blur_axis(self._blur_axis(x, h % 2, 2), w % 2, 3)
+        kernel = (2 + h % 2, 2 + w % 2)
+        padding = (h % 2, w % 2)
+        if self.mode == "max":
+            return F.max_pool2d(x, kernel, 2, padding)
+        return F.avg_pool2d(x, kernel, 2, padding, count_include_pad=False)
+
+    def _blur_axis(self, x: torch.Tensor, odd: int, dim: int) -> torch.Tensor:
+        taps = (self.taps_odd if odd else self.taps_even).to(x.dtype)
+        channels = x.shape[1]
+        if dim == 2:
+            kernel, stride, padding = taps.reshape(1, 1, -1, 1).expand(channels, 1, -1, 1), (2, 1), (1, 0)
+        else:
+            kernel, stride, padding = taps.reshape(1, 1, 1, -1).expand(channels, 1, 1, -1), (1, 2), (0, 1)
+        return F.conv2d(x, kernel, None, stride, padding, 1, channels)
+
+
+class GroupPool(torch.nn.Module):
+    """Regular fields (B, fields*order, ...) to invariant scalars (B, fields, ...) by max or mean over the group."""
+
+    def __init__(self, fields: int, order: int, mode: str = "max"):
+        super().__init__()
+        self.fields = fields
+        self.order = order
+        self.use_max = mode == "max"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x.reshape(x.shape[0], self.fields, self.order, x.shape[-2], x.shape[-1])
+        return y.amax(dim=2) if self.use_max else y.mean(dim=2)
+
+
+class GlobalPool2d(torch.nn.Module):
+    """Mean or max over all spatial positions: (B, C, H, W) -> (B, C)."""
+
+    def __init__(self, mode: str = "mean"):
+        super().__init__()
+        self.use_max = mode == "max"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=(-2, -1)) if self.use_max else x.mean(dim=(-2, -1))
+
+
+class FieldLinear(torch.nn.Module):
+    """One linear map over fields shared by every group element: (B, in_fields*order) -> (B, out_fields, order).
+
+    It commutes with any permutation of the group axis, so orientation scores stay equivariant.
+    """
+
+    def __init__(self, in_fields: int, out_fields: int, order: int):
+        super().__init__()
+        self.in_fields = in_fields
+        self.order = order
+        self.linear = torch.nn.Linear(in_fields, out_fields)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        fields = x.reshape(x.shape[0], self.in_fields, self.order)
+        return self.linear(fields.transpose(1, 2)).transpose(1, 2)
+
+
+def check_image_input(x: torch.Tensor, channels: int, min_size: int, layout: str) -> None:
+    """Raise a ValueError naming the expected layout when `x` cannot be this model's input."""
+    if x.dim() != 4:
+        raise ValueError(f"expected input of shape {layout}, got a tensor of rank {x.dim()} "
+                         f"with shape {tuple(x.shape)}")
+    if x.shape[1] != channels:
+        raise ValueError(f"expected input of shape {layout} with {channels} channels, got {x.shape[1]} "
+                         f"channels (shape {tuple(x.shape)})")
+    if x.shape[2] < min_size or x.shape[3] < min_size:
+        raise ValueError(f"expected input of shape {layout} with height and width at least {min_size}, "
+                         f"got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"expected a floating-point input of shape {layout}, got dtype {x.dtype}")

@@ -1,0 +1,131 @@
+"""Architecture choices for images: depth, widths, kernels, down-sampling, with the reason for each."""
+from __future__ import annotations
+
+import math
+
+from ..ir.graph import Architecture, build_ir
+from ..ir.symmetry import Symmetry
+from ..spec.model import Spec
+
+DEFAULT_IMAGE_SIZE = (64, 64)
+DEFAULT_DEPTH = 4
+SMALLEST_POOLED_SIDE = 7  # stop halving once features are about this small
+
+
+def plain_channels(layer: int, depth: int) -> int:
+    """Channels of a plain CNN of this depth: 32 at the input, doubling twice towards the output."""
+    if depth == 1:
+        return 32
+    return 32 * 2 ** round(2 * layer / (depth - 1))
+
+
+def default_widths(depth: int, order: int) -> tuple[int, ...]:
+    # Regular fields cost `order` channels each; dividing by sqrt(order) keeps parameters near the plain CNN's.
+    return tuple(max(1, round(plain_channels(layer, depth) / math.sqrt(order))) for layer in range(depth))
+
+
+def needs_full_resolution(spec: Spec) -> bool:
+    return any(o.kind in ("equivariant", "fields") for o in spec.outputs)
+
+
+def choose_architecture(spec: Spec, symmetry: Symmetry) -> Architecture:
+    hints = spec.hints
+    reasons: dict[str, str] = {}
+    size = tuple(spec.domain.shape) if spec.domain.shape else DEFAULT_IMAGE_SIZE
+    reasons["input"] = ("size from the spec" if spec.domain.shape else
+                        f"any size works; costs assume {size[0]}x{size[1]}")
+
+    if hints.depth is not None:
+        depth, reasons["depth"] = hints.depth, "depth hint"
+    elif hints.widths is not None:
+        depth, reasons["depth"] = len(hints.widths), "one layer per entry of the widths hint"
+    elif hints.kernel is not None and len(hints.kernel) > 1:
+        depth, reasons["depth"] = len(hints.kernel), "one layer per entry of the kernel hint"
+    else:
+        depth, reasons["depth"] = DEFAULT_DEPTH, "default depth"
+
+    if hints.kernel is not None:
+        kernels = hints.kernel * depth if len(hints.kernel) == 1 else hints.kernel
+        reasons["kernel"] = "kernel hint"
+    elif symmetry.right_angles_only:
+        kernels = (5,) + (3,) * (depth - 1)
+        reasons["kernel"] = "5 to lift, then 3: right-angle copies of a filter are exact at any size"
+    else:
+        kernels = (5,) * depth
+        reasons["kernel"] = "5 everywhere: copies rotated by non-right angles are resampled, and 3x3 is too coarse"
+
+    if needs_full_resolution(spec):
+        downsample = ()
+        reasons["downsample"] = "none: an equivariant output keeps the input's resolution"
+    else:
+        side = min(size)
+        count = max(0, min(depth - 2, 3, int(math.log2(max(side, 1) / SMALLEST_POOLED_SIDE)) if side >= 14 else 0))
+        first = 1 if depth > 2 else 0
+        downsample = tuple(range(first, first + count))
+        reasons["downsample"] = (f"halve {count} time(s), windows symmetric about the centre for odd and even sizes"
+                                 if count else "none: the input is small")
+
+    if hints.pooling is not None:
+        pooling, reasons["pooling"] = hints.pooling, "pooling hint"
+    elif symmetry.right_angles_only:
+        pooling, reasons["pooling"] = "max", "max pooling: exact for right angles and mirrors"
+    else:
+        pooling = "blur"
+        reasons["pooling"] = "blur pooling (binomial taps): anti-aliased, so other angles survive down-sampling"
+    arch = Architecture(
+        widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
+        norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
+        boundary=hints.boundary or "zero", reasons=reasons)
+    widths = _choose_widths(spec, symmetry, arch, depth, reasons)
+    head_hidden = widths[-1]
+    return _replace(arch, widths=widths, head_hidden=head_hidden)
+
+
+def _replace(arch: Architecture, **changes) -> Architecture:
+    values = {name: getattr(arch, name) for name in arch.__dataclass_fields__}
+    values.update(changes)
+    return Architecture(**values)
+
+
+def count_params(spec: Spec, symmetry: Symmetry, arch: Architecture) -> int:
+    graph = build_ir(spec, symmetry, arch)
+    return sum(data.get("params", 0) for _, data in graph.nodes(data=True))
+
+
+def _choose_widths(spec: Spec, symmetry: Symmetry, arch: Architecture, depth: int, reasons) -> tuple[int, ...]:
+    hints = spec.hints
+    if hints.widths is not None:
+        reasons["widths"] = "widths hint (regular fields per layer)"
+        return tuple(hints.widths)
+    if hints.width is not None:
+        reasons["widths"] = "width hint (regular fields in every layer)"
+        return (hints.width,) * depth
+    base = default_widths(depth, symmetry.order)
+    if hints.params is None:
+        reasons["widths"] = (f"plain-CNN channels 32..128 divided by sqrt(|G|) = sqrt({symmetry.order}) "
+                             "to keep parameters near a plain CNN's")
+        return base
+    return _fit_budget(spec, symmetry, arch, base, hints.params, reasons)
+
+
+def _fit_budget(spec, symmetry, arch, base, budget, reasons) -> tuple[int, ...]:
+    """Scale the default widths so the parameter count lands as close to the budget as whole fields allow."""
+    def scaled(factor: float) -> tuple[int, ...]:
+        return tuple(max(1, round(w * factor)) for w in base)
+
+    def params(widths) -> int:
+        return count_params(spec, symmetry, _replace(arch, widths=widths, head_hidden=widths[-1]))
+
+    low, high = 1e-3, 1e3
+    for _ in range(60):  # parameters grow monotonically (roughly quadratically) with the factor
+        mid = math.sqrt(low * high)
+        if params(scaled(mid)) > budget:
+            high = mid
+        else:
+            low = mid
+    candidates = {scaled(low), scaled(high)}
+    best = min(candidates, key=lambda w: abs(params(w) - budget))
+    got = params(best)
+    reasons["widths"] = (f"default widths scaled to the params budget {budget:,}: {got:,} "
+                         f"({100.0 * (got - budget) / budget:+.1f}%)")
+    return best

@@ -1,0 +1,83 @@
+"""The canonical one-line text of a Spec.
+
+One spelling per meaning (aliases resolved, numbers written out in full, defaults left out), clauses joined by
+"; " in a fixed order: domain, symmetry factors and outputs as written, `no translation` after the factors,
+hints in the order of the `Hints` fields. Parsing the text gives the same Spec back.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .model import Domain, Factor, Hints, Output, Spec
+
+GRIDS = ("image", "volume", "sequence")
+
+
+def normalized_text(spec: Spec) -> str:
+    clauses = [domain_text(spec.domain)]
+    clauses += [factor_text(factor) for factor in spec.symmetry]
+    if not spec.translation:
+        clauses.append("no translation")
+    clauses += [output_text(output) for output in spec.outputs]
+    clauses += [hint_text(name, value) for name, value in _given_hints(spec.hints)]
+    return "; ".join(clauses)
+
+
+def domain_text(domain: Domain) -> str:
+    kind, channels, shape = domain.kind, domain.channels, domain.shape
+    if kind in GRIDS:
+        return kind if shape is None else f"{kind} " + "x".join(map(str, (channels, *shape)))
+    if kind == "set":
+        return "set" if shape is None else f"set {shape[0]}x{channels}"
+    if kind == "point cloud":
+        text = "point cloud" if shape is None else f"point cloud {shape[0]}x{domain.dim}"
+        return text + (_features(channels) if channels else "")
+    text = "graph" + (_features(channels) if channels != 1 else "")
+    return text if shape is None else f"{text} {plural(shape[0], 'node')}"
+
+
+def factor_text(factor: Factor) -> str:
+    if factor.kind == "rotation":
+        return f"C{factor.n}"
+    if factor.kind == "dihedral":
+        return f"D{factor.n}"
+    if factor.kind in ("hue", "scale"):
+        return f"{factor.kind} {factor.n}"
+    if factor.kind in ("E", "SE", "O", "SO"):
+        return f"{factor.kind}({factor.n})"
+    return factor.kind
+
+
+def output_text(output: Output) -> str:
+    if output.kind == "vector":
+        return "equivariant vector output"
+    if output.kind == "fields":
+        return f"equivariant output {plural(output.size, 'field')}"
+    return f"{output.kind} output {output.size}"
+
+
+def hint_text(name: str, value) -> str:
+    if isinstance(value, tuple):
+        value = ",".join(map(str, value))
+    elif isinstance(value, float):
+        value = format(Decimal(repr(value)), "f")   # plain digits: the grammar has no exponent notation
+    return f"{name.replace('_', ' ')} {value}"
+
+
+def _given_hints(hints: Hints):
+    for name in Hints.model_fields:
+        value = getattr(hints, name)
+        if value is not None:
+            yield name, value
+
+
+def _features(count: int) -> str:
+    return f" with {plural(count, 'feature')}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def with_article(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun

@@ -1,0 +1,197 @@
+"""The checks a spec must pass once it parses: clauses that contradict each other or ask for the impossible.
+
+Each failure is a SpecError at the offending clause, quoting it as the user wrote it.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+from .model import Spec
+from .normalize import domain_text, factor_text, hint_text, output_text, plural, with_article
+
+RIGID = ("E", "SE", "O", "SO")
+PLANE = ("rotation", "dihedral", "flip")
+COUNTED = ("rotation", "dihedral", "hue", "scale")
+
+# The domains each kind of symmetry acts on.
+ACTS_ON = {
+    "translation": {"image", "volume", "sequence", "point cloud"},
+    "rotation": {"image"}, "dihedral": {"image"}, "flip": {"image"}, "hue": {"image"},
+    "scale": {"image", "volume", "sequence"},
+    "permutation": {"set", "point cloud", "graph"},
+    **{kind: {"point cloud"} for kind in RIGID},
+    "octahedral": {"volume"}, "full octahedral": {"volume"},
+    "time reversal": {"sequence"},
+}
+# What to write instead, by domain, when a symmetry does not act on it.
+INSTEAD = {
+    "image": "images use 'rotation N' (or 'SE(2) discretized N'), 'D<N>', 'flip', 'hue N' and 'scale N'",
+    "volume": "volumes use 'octahedral' (the 24 cube rotations), 'full octahedral' (48 with mirrors) and 'scale N'",
+    "sequence": "sequences use 'translation', 'time reversal' and 'scale N'",
+    "set": "sets use 'permutation'",
+    "point cloud": "point clouds use 'permutation' and 'E(n)', 'SE(n)', 'O(n)' or 'SO(n)' with n their dimension",
+    "graph": "graphs use 'permutation'",
+}
+# Pairs of symmetries where one already contains the other (or both are the same kind of thing).
+OVERLAPS = {
+    frozenset({"rotation", "dihedral"}): "are both rotation groups (D<N> contains C<N>): give one",
+    frozenset({"dihedral", "flip"}): "overlap: D<N> already contains the mirror",
+    frozenset({"octahedral", "full octahedral"}): "overlap: 'full octahedral' already contains the 24 rotations",
+    frozenset({"translation", "E"}): "overlap: E(n) already contains the translations",
+    frozenset({"translation", "SE"}): "overlap: SE(n) already contains the translations",
+    **{frozenset(pair): "are both rigid-motion groups: give one" for pair in combinations(RIGID, 2)},
+}
+OUTPUT_NAMES = {"invariant": "invariant", "equivariant": "equivariant", "vector": "vector",
+                "fields": "field", "orientation": "orientation"}
+
+
+def validate(spec: Spec, sources: dict[str, str] | None = None) -> None:
+    """Raise SpecError at the first clause of `spec` that cannot hold.
+
+    `sources` maps location keys to the clauses as written (the parser passes them); without it messages quote
+    the canonical text.
+    """
+    checks = _Checks(spec, sources or {})
+    checks.domain()
+    checks.factors()
+    checks.overlaps()
+    checks.no_translation()
+    checks.outputs()
+    checks.hints()
+
+
+class _Checks:
+    def __init__(self, spec: Spec, sources: dict[str, str]):
+        self.spec = spec
+        self.sources = sources
+
+    # ---------------------------------------------------------------- the checks
+    def domain(self):
+        domain = self.spec.domain
+        if domain.kind == "point cloud" and domain.dim not in (2, 3):
+            self.fail("domain", f"point clouds have 2 or 3 coordinates per point, but '{self.written('domain')}' "
+                                f"has {domain.dim} (other values per point go in 'with C features')")
+
+    def factors(self):
+        domain = self.spec.domain
+        for index, factor in enumerate(self.spec.symmetry):
+            key = f"symmetry.{index}"
+            written = self.written(key)
+            if factor.kind in COUNTED and (factor.n is None or factor.n < 1):
+                self.fail(key, f"the number of elements must be at least 1: '{written}'")
+            if domain.kind not in ACTS_ON[factor.kind]:
+                self.fail(key, f"'{written}' does not act on {with_article(domain.kind)}: {INSTEAD[domain.kind]}")
+            if factor.kind in RIGID and factor.n != domain.dim:
+                self.fail(key, f"'{written}' moves {factor.n}-D points, but '{self.written('domain')}' "
+                               f"has {domain.dim}-D points")
+            if factor.kind == "hue" and domain.channels != 3:
+                self.fail(key, f"'{written}' rotates the hue of RGB images (3 channels), but "
+                               f"'{self.written('domain')}' has {plural(domain.channels, 'channel')}")
+            if factor.kind in ("rotation", "dihedral") and factor.n > 2 and not _square(domain.shape):
+                height, width = domain.shape
+                self.fail(key, f"'{written}' turns the image by multiples of {360 / factor.n:g} degrees, but a "
+                               f"{height}x{width} image is not square: only turns by 180 degrees ('C2', 'D2') "
+                               "keep its shape")
+
+    def overlaps(self):
+        pairs = combinations(enumerate(self.spec.symmetry), 2)
+        for (i, first), (j, second) in pairs:
+            if first.kind == second.kind:
+                reason = "are the same kind of symmetry: give one"
+            else:
+                reason = OVERLAPS.get(frozenset((first.kind, second.kind)))
+            if reason:
+                key, earlier = f"symmetry.{j}", f"symmetry.{i}"
+                self.fail(key, f"'{self.written(key)}' and '{self.written(earlier)}' ({self.place(earlier)}) "
+                               f"{reason}")
+
+    def no_translation(self):
+        if self.spec.translation:
+            return
+        domain = self.spec.domain.kind
+        if domain in ("set", "graph"):
+            self.fail("no translation", f"{domain}s have no positions to shift: leave 'no translation' out")
+        for index, factor in enumerate(self.spec.symmetry):
+            if factor.kind in ("E", "SE"):
+                self.fail("no translation", f"'no translation' contradicts '{self.written(f'symmetry.{index}')}', "
+                                            f"which contains translations (O(n) and SO(n) do not)")
+
+    def outputs(self):
+        domain = self.spec.domain.kind
+        first_of_kind = {}
+        for index, output in enumerate(self.spec.outputs):
+            key = f"output.{index}"
+            written = self.written(key)
+            if output.kind in first_of_kind:
+                earlier = first_of_kind[output.kind]
+                self.fail(key, f"a second {OUTPUT_NAMES[output.kind]} output: '{written}' and "
+                               f"'{self.written(earlier)}' ({self.place(earlier)}); give each kind of output once")
+            first_of_kind[output.kind] = key
+            if output.kind == "vector" and domain != "point cloud":
+                self.fail(key, f"'{written}' gives vectors that turn with the points: it is for point clouds, "
+                               f"not {with_article(domain)}")
+            if output.kind in ("fields", "orientation") and domain != "image":
+                self.fail(key, f"'{written}' is for images, not {with_article(domain)}")
+            if output.kind == "orientation" and not any(f.kind in PLANE for f in self.spec.symmetry):
+                self.fail(key, f"'{written}' needs a rotation or mirror group to tell orientations apart "
+                               "('rotation N', 'D<N>' or 'flip')")
+
+    def hints(self):
+        hints = self.spec.hints
+        if hints.width is not None and hints.widths is not None:
+            later = self.later("hint.width", "hint.widths")
+            self.fail(later, f"'{self.written('hint.width')}' and '{self.written('hint.widths')}' both set the "
+                             "width: give one")
+        self.layer_counts()
+        if hints.kernel and any(size % 2 == 0 for size in hints.kernel):
+            self.fail("hint.kernel", f"kernel sizes must be odd so filters have a center: "
+                                     f"'{self.written('hint.kernel')}'")
+        fraction = hints.invariant_fraction
+        if fraction is not None and not 0 <= fraction < 1:
+            self.fail("hint.invariant_fraction", "the invariant fraction must be at least 0 and below 1: "
+                                                 f"'{self.written('hint.invariant_fraction')}'")
+
+    def layer_counts(self):
+        """`depth`, `widths` and a per-layer `kernel` must agree on the number of layers."""
+        hints = self.spec.hints
+        counts = {"hint.depth": hints.depth,
+                  "hint.widths": len(hints.widths) if hints.widths else None,
+                  "hint.kernel": len(hints.kernel) if hints.kernel and len(hints.kernel) > 1 else None}
+        given = [(key, count) for key, count in counts.items() if count is not None]
+        for (a, count_a), (b, count_b) in combinations(given, 2):
+            if count_a != count_b:
+                later = self.later(a, b)
+                other, count_later, count_other = (a, count_b, count_a) if later == b else (b, count_a, count_b)
+                self.fail(later, f"'{self.written(later)}' and '{self.written(other)}' ({self.place(other)}) "
+                                 f"disagree on the number of layers: {count_later} and {count_other}")
+
+    # ---------------------------------------------------------------- helpers
+    def fail(self, key: str, message: str):
+        raise self.spec.error(key, message)
+
+    def written(self, key: str) -> str:
+        """The clause as the user wrote it, or its canonical text for a Spec built in code."""
+        if key in self.sources:
+            return self.sources[key]
+        section, _, rest = key.partition(".")
+        if section == "domain":
+            return domain_text(self.spec.domain)
+        if section == "symmetry":
+            return factor_text(self.spec.symmetry[int(rest)])
+        if section == "output":
+            return output_text(self.spec.outputs[int(rest)])
+        if section == "hint":
+            return hint_text(rest, getattr(self.spec.hints, rest))
+        return key
+
+    def place(self, key: str) -> str:
+        line, column = self.spec.locations.get(key, (1, 1))
+        return f"line {line}, column {column}"
+
+    def later(self, a: str, b: str) -> str:
+        locations = self.spec.locations
+        return b if locations.get(b, (0, 0)) >= locations.get(a, (0, 0)) else a
+
+
+def _square(shape) -> bool:
+    return shape is None or shape[0] == shape[1]

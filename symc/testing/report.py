@@ -1,0 +1,82 @@
+"""The result of an equivariance check: one row per (size, group element, output), and a readable table."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Row:
+    size: tuple[int, int]
+    element: str
+    output: int | None
+    """Index of the output in the spec's order; None when the forward itself failed."""
+    error: float
+    """RMS(f(g.x) - g.f(x)) / scale; NaN when it could not be measured (see `note`)."""
+    tolerance: float
+    exact: bool
+    """True for elements that act exactly on pixel grids (multiples of 90 degrees, mirrors)."""
+    ok: bool
+    note: str = ""
+
+
+@dataclass
+class Report:
+    rows: list[Row]
+    header: list[str] = field(default_factory=list)
+    """Lines printed above the table: what was tested, and how."""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and all(row.ok for row in self.rows)
+
+    @property
+    def failures(self) -> list[Row]:
+        return [row for row in self.rows if not row.ok]
+
+    @property
+    def max_error(self) -> float:
+        """Largest error over all rows, exact and approximate; inf if some row could not be measured."""
+        return _max_error(self.rows)
+
+    @property
+    def max_exact_error(self) -> float:
+        return _max_error([row for row in self.rows if row.exact])
+
+    @property
+    def max_approx_error(self) -> float:
+        return _max_error([row for row in self.rows if not row.exact])
+
+    def __str__(self) -> str:
+        lines = list(self.header)
+        lines += _table(self.rows)
+        lines.append(self.verdict)
+        return "\n".join(lines)
+
+    @property
+    def verdict(self) -> str:
+        if self.ok:
+            return "PASS"
+        if not self.rows:
+            return "FAIL: nothing was tested"
+        return f"FAIL: {len(self.failures)} of {len(self.rows)} rows above tolerance"
+
+
+def _max_error(rows: list[Row]) -> float:
+    errors = [math.inf if math.isnan(row.error) else row.error for row in rows]
+    return max(errors, default=0.0)
+
+
+COLUMNS = ("size", "element", "output", "error", "tolerance", "kind", "result", "note")
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
+    return (f"{row.size[0]}x{row.size[1]}", row.element, "-" if row.output is None else str(row.output), error, f"{row.tolerance:g}",
+            "exact" if row.exact else "approx", "ok" if row.ok else "FAIL", row.note)
+
+
+def _table(rows: list[Row]) -> list[str]:
+    cells = [COLUMNS] + [_cells(row) for row in rows]
+    widths = [max(len(line[column]) for line in cells) for column in range(len(COLUMNS))]
+    return ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip() for line in cells]

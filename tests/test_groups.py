@@ -1,0 +1,208 @@
+"""Group axioms, regular tables and tensor actions of symc.groups."""
+from __future__ import annotations
+
+import itertools
+import math
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from symc.groups import (
+    CyclicGroup, DihedralGroup, DirectProduct, TrivialGroup, Translation, is_exact, point_group,
+)
+from symc.groups.actions import (
+    act_fields, act_image, act_orientation, rotate_by_interpolation,
+)
+
+GROUPS = (
+    [CyclicGroup(n) for n in range(1, 13)]
+    + [DihedralGroup(n) for n in range(1, 9)]
+    + [TrivialGroup(), DirectProduct(CyclicGroup(3), DihedralGroup(2)), DirectProduct(DihedralGroup(3), CyclicGroup(4))]
+)
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.name)
+def test_group_axioms(group):
+    elements = group.elements()
+    table = group.cayley()
+    assert len(table) == group.order and all(len(row) == group.order for row in table)
+    for i in elements:
+        assert group.compose(0, i) == i == group.compose(i, 0)
+        assert group.compose(i, group.inverse(i)) == 0 == group.compose(group.inverse(i), i)
+        assert sorted(table[i]) == list(elements)  # closure, and each row is a permutation (Latin square)
+    for i, j, k in itertools.product(elements, repeat=3):
+        assert group.compose(group.compose(i, j), k) == group.compose(i, group.compose(j, k))
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.name)
+def test_regular_table_is_a_permutation_homomorphism(group):
+    table = group.regular_table()
+    assert isinstance(table, tuple) and all(isinstance(row, tuple) for row in table)
+    assert group.regular_table() is table  # cached
+    for g in group.elements():
+        assert sorted(table[g]) == list(group.elements())
+        for h in group.elements():
+            assert table[g][h] == group.compose(group.inverse(g), h)
+    # Acting by out[x] = in[P[g][x]]: g after h reads in[P[h][P[g][x]]], which must be in[P[gh][x]].
+    for g, h in itertools.product(group.elements(), repeat=2):
+        gh = group.compose(g, h)
+        assert all(table[h][table[g][x]] == table[gh][x] for x in group.elements())
+
+
+def test_dihedral_composition_convention():
+    d4 = DihedralGroup(4)
+    flip, rot90 = 4, 1
+    assert d4.compose(flip, rot90) == 4 + 3  # F R = R^{-1} F
+    assert d4.compose(rot90, flip) == 4 + 1  # R F is element (mirror 1, r 1)
+    assert d4.spatial(4 + 3) == (1, 3, 4)
+    assert DihedralGroup(1).order == 2 and DihedralGroup(1).element_name(1) == "flip"
+
+
+def test_names():
+    assert CyclicGroup(4).name == "C4" and DihedralGroup(8).name == "D8" and TrivialGroup().name == "trivial"
+    assert [CyclicGroup(4).element_name(i) for i in range(4)] == ["identity", "rot 90", "rot 180", "rot 270"]
+    assert DihedralGroup(8).element_name(9) == "flip then rot 45"
+    assert CyclicGroup(7).element_name(1) == "rot 51.43"
+    assert DirectProduct(CyclicGroup(2), DihedralGroup(1)).element_name(3) == "(rot 180, flip)"
+    assert Translation().name
+
+
+def test_groups_are_values():
+    assert CyclicGroup(4) == CyclicGroup(4) and hash(DihedralGroup(3)) == hash(DihedralGroup(3))
+    with pytest.raises(Exception):
+        CyclicGroup(4).n = 5
+    with pytest.raises(ValueError):
+        CyclicGroup(0)
+
+
+def factor(kind, n=None):
+    return SimpleNamespace(kind=kind, n=n)
+
+
+def test_point_group():
+    assert point_group([]) == TrivialGroup()
+    assert point_group([factor("translation")]) == TrivialGroup()
+    assert point_group([factor("rotation", 4)]) == CyclicGroup(4)
+    assert point_group([factor("rotation", 4), factor("rotation", 6)]) == CyclicGroup(12)
+    assert point_group([factor("flip")]) == DihedralGroup(1)
+    assert point_group([factor("rotation", 4), factor("flip")]) == DihedralGroup(4)
+    assert point_group([factor("dihedral", 4), factor("rotation", 8), factor("translation")]) == DihedralGroup(8)
+
+
+def test_is_exact():
+    c8, d8 = CyclicGroup(8), DihedralGroup(8)
+    assert [is_exact(c8, i) for i in range(8)] == [i % 2 == 0 for i in range(8)]
+    assert is_exact(d8, 8) and not is_exact(d8, 9)
+    assert all(is_exact(DihedralGroup(4), i) for i in range(8))
+    assert not is_exact(CyclicGroup(3), 1)
+
+
+def test_package_import_does_not_import_torch():
+    code = "import sys, symc.groups; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- tensor actions
+
+def random_image(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def smooth_disk_image(size, seed=0):
+    """Low-pass noise times the inscribed disk: rotating it by interpolation is meaningful."""
+    noise = random_image(2, 3, size, size, seed=seed)
+    kernel = torch.exp(-torch.linspace(-3, 3, 9, dtype=torch.float64) ** 2 / 2)  # Gaussian, sigma ~1.3 px
+    kernel = kernel / kernel.sum()
+    smooth = torch.nn.functional.conv2d(noise.reshape(-1, 1, size, size), (kernel[:, None] * kernel)[None, None],
+                                        padding=4).reshape(noise.shape)
+    return smooth * disk(size, size / 2 - 2)
+
+
+def disk(size, radius):
+    c = (size - 1) / 2
+    u = torch.arange(size, dtype=torch.float64) - c
+    return ((u[:, None] ** 2 + u[None, :] ** 2) <= radius ** 2).to(torch.float64)
+
+
+@pytest.mark.parametrize("group", [CyclicGroup(4), DihedralGroup(4), DihedralGroup(2), DihedralGroup(1)],
+                         ids=lambda g: g.name)
+@pytest.mark.parametrize("shape", [(6, 6), (7, 7), (5, 8)])
+def test_exact_image_action_is_a_homomorphism(group, shape):
+    if shape[0] != shape[1] and group in (CyclicGroup(4), DihedralGroup(4)):
+        pytest.skip("rotation by 90 degrees of a non-square image changes its shape; composition still holds")
+    x = random_image(2, 3, *shape)
+    for g, h in itertools.product(group.elements(), repeat=2):
+        assert torch.equal(act_image(group, g, act_image(group, h, x)), act_image(group, group.compose(g, h), x))
+
+
+def test_exact_rotations_on_non_square_images_compose():
+    c4 = CyclicGroup(4)
+    x = random_image(1, 5, 8)
+    for g, h in itertools.product(c4.elements(), repeat=2):
+        assert torch.equal(act_image(c4, g, act_image(c4, h, x)), act_image(c4, c4.compose(g, h), x))
+
+
+def test_actions_match_contract():
+    x = random_image(2, 3, 5, 7)
+    assert torch.equal(act_image(CyclicGroup(4), 1, x), torch.rot90(x, 1, dims=(-2, -1)))
+    assert torch.equal(act_image(DihedralGroup(1), 1, x), torch.flip(x, dims=(-1,)))
+    # flip then rot 90: mirror first
+    assert torch.equal(act_image(DihedralGroup(4), 5, x), torch.rot90(torch.flip(x, dims=(-1,)), 1, dims=(-2, -1)))
+
+
+@pytest.mark.parametrize("size", [6, 7])
+def test_interpolated_rotation_by_90_matches_rot90(size):
+    x = random_image(2, 3, size, size)
+    for k in range(4):
+        rotated = rotate_by_interpolation(x, k * math.pi / 2)
+        assert (rotated - torch.rot90(x, k, dims=(-2, -1))).abs().max() < 1e-12
+
+
+def test_interpolated_rotation_direction():
+    # A single bright pixel right of the centre moves up (to smaller row) under positive rotation, as with rot90.
+    x = torch.zeros(9, 9, dtype=torch.float64)
+    x[4, 8] = 1.0
+    y = rotate_by_interpolation(x, math.pi / 4)
+    row, col = divmod(int(y.argmax()), 9)
+    assert row < 4 and col > 4
+
+
+@pytest.mark.parametrize("size", [32, 33])
+def test_c8_action_is_approximately_a_homomorphism(size):
+    # Bilinear interpolation smooths: composing two 45-degree rotations differs from one 90-degree rot90 by the
+    # blur of two resamplings. On sigma ~1.3 px noise inside the disk this measured up to 0.12 relative RMS;
+    # we allow 0.2. Equality is exact when both rotations are multiples of 90 degrees.
+    c8 = CyclicGroup(8)
+    x = smooth_disk_image(size)
+    inner = disk(size, size / 2 - 4)
+    for g, h in itertools.product(c8.elements(), repeat=2):
+        composed = act_image(c8, g, act_image(c8, h, x))
+        direct = act_image(c8, c8.compose(g, h), x)
+        error = ((composed - direct) * inner).pow(2).mean().sqrt() / (x * inner).pow(2).mean().sqrt()
+        if is_exact(c8, g) and is_exact(c8, h):
+            assert error == 0
+        else:
+            assert error < 0.2, (g, h, float(error))
+
+
+@pytest.mark.parametrize("group", [CyclicGroup(4), DihedralGroup(4), DihedralGroup(1)], ids=lambda g: g.name)
+def test_regular_field_action_is_a_homomorphism(group):
+    x = random_image(2, 3, group.order, 7, 7)
+    for g, h in itertools.product(group.elements(), repeat=2):
+        gh = group.compose(g, h)
+        assert torch.equal(act_fields(group, g, act_fields(group, h, x)), act_fields(group, gh, x))
+        scores = x[..., 0, 0]
+        assert torch.equal(act_orientation(group, g, act_orientation(group, h, scores)),
+                           act_orientation(group, gh, scores))
+
+
+def test_regular_field_action_shifts_the_group_axis():
+    c4 = CyclicGroup(4)
+    x = random_image(1, 4, 5, 5)
+    y = act_fields(c4, 1, x)
+    # out[h] = rot(in[h - 1]): the orientation axis shifts by one with the rotation.
+    for h in range(4):
+        assert torch.equal(y[0, h], torch.rot90(x[0, (h - 1) % 4], 1, dims=(-2, -1)))
