@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"symc: bad spec{f' in {where}' if where else ''}: {error}", file=sys.stderr)
     except UsageError as error:
         print(f"symc: {error}", file=sys.stderr)
+    except BrokenPipeError:  # e.g. `symc plan spec.sym | head`
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("symc: interrupted", file=sys.stderr)
         return 130

@@ -45,9 +45,19 @@ def ring_basis(size: int, angle: float) -> torch.Tensor:
     return torch.stack(columns, dim=1)
 
 
+STEERING_CACHE = {}  # (size, angles) -> matrices: every layer with the same kernel shares them
+
+
 def steering_matrices(size: int, angles):
     """(projection, rotations): the projection onto the ring basis, and for each angle the matrix that maps a
     projected filter to that filter rotated by the angle (both (size*size, size*size), float64)."""
+    key = (size, tuple(angles))
+    if key not in STEERING_CACHE:
+        STEERING_CACHE[key] = _steering_matrices(size, angles)
+    return STEERING_CACHE[key]
+
+
+def _steering_matrices(size: int, angles):
     basis = ring_basis(size, 0.0)
     inverse = torch.linalg.pinv(basis)
     projection = basis @ inverse

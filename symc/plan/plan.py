@@ -56,7 +56,7 @@ class Plan:
     def exactness(self) -> str:
         if self.symmetry.right_angles_only:
             return "exact for every group element (rotations by multiples of 90 degrees and mirrors) at every size"
-        return ("exact for the right-angle subgroup; other rotations resample 5x5+ filters bilinearly "
+        return ("exact for the right-angle subgroup; other rotations steer band-limited filters "
                 "and are approximate")
 
     def to_dict(self) -> dict:
