@@ -151,7 +151,6 @@ def test_field_norm_shares_statistics_over_the_group_axis(kind):
 
 
 def test_pools_and_field_linear():
-    group = CyclicGroup(4)
     x = torch.randn(2, 3 * 4, 5, 5, dtype=torch.float64)
     pooled = GroupPool(3, 4, "max")(x)
     assert pooled.shape == (2, 3, 5, 5)

@@ -80,7 +80,8 @@ class Plan:
 def make_plan(spec: Spec) -> Plan:
     """Pure: the spec's symmetry, architecture, IR, and per-layer costs (no torch)."""
     symmetry = analyze(spec)
-    arch = choose_architecture(spec, symmetry)
+    architects = {"image": choose_architecture}
+    arch = architects[symmetry.domain](spec, symmetry)
     graph = build_ir(spec, symmetry, arch)
     dtype = spec.hints.dtype or "float32"
     layers = tuple(_layer_plan(graph, name, dtype) for name in nx.topological_sort(graph))
