@@ -10,7 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from symc.groups import DihedralGroup, is_exact
+from symc.groups.actions import act_image
 from symc.spec import parse
+from symc.testing.inputs import BlobScene
 from symc.testing import (
     APPROX_TOLERANCE, EXACT_TOLERANCE, Report, assert_equivariant, check, load_model_file,
 )
@@ -288,6 +291,20 @@ def test_constant_plus_noise_cannot_pass_approximate_rows():
     approx = [row for row in report.rows if not row.exact]
     assert approx and not any(row.ok for row in approx)
     assert min(row.error for row in approx) > 1
+
+
+@pytest.mark.parametrize("size", [(32, 32), (33, 33), (20, 27)])
+def test_scenes_moved_by_exact_elements_match_the_tensor_action(size):
+    # The approximate rows redraw the scene moved by g instead of resampling pixels; for right angles and mirrors
+    # the redrawn scene must be exactly the rot90/flip of the drawn one, or the two kinds of rows disagree.
+    group = DihedralGroup(8) if size[0] == size[1] else DihedralGroup(2)
+    scene = BlobScene.random(2, 3, *size, torch.Generator().manual_seed(0))
+    image = scene.render(*size)
+    assert image.abs().max() > 0.5
+    for g in group.elements():
+        if is_exact(group, g):
+            assert torch.allclose(scene.moved(group, g).render(*act_image(group, g, image).shape[-2:]),
+                                  act_image(group, g, image), atol=1e-12)
 
 
 def test_constant_output_is_a_failure():

@@ -36,12 +36,13 @@ class _ModelWriter:
         op = data["op"]
         if op == "lift":
             self.used.add("GroupLift2d")
-            return [f"GroupLift2d({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL)"]
+            return [f"GroupLift2d({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL"
+                    f"{self.conv_options(data)})"]
         if op == "group_conv":
             self.used.add("GroupConv2d")
             bias = ", bias=True" if data.get("bias") else ""
             return [f"GroupConv2d({data['in_fields']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL, "
-                    f"GROUP_TABLE{bias})"]
+                    f"GROUP_TABLE{bias}{self.conv_options(data)})"]
         if op == "norm":
             self.used.add("FieldNorm2d")
             return [f'FieldNorm2d({data["fields"]}, GROUP_ORDER, "{data["kind"]}")']
@@ -71,6 +72,16 @@ class _ModelWriter:
                 return [f"torch.nn.Unflatten(1, ({out.fields}, GROUP_ORDER))"]
             return []
         raise ValueError(f"cannot emit IR operation {op!r}")
+
+    @staticmethod
+    def conv_options(data) -> str:
+        """Non-default algorithm and memory format chosen by the planner."""
+        options = ""
+        if data.get("algorithm", "direct") != "direct":
+            options += f', algorithm="{data["algorithm"]}"'
+        if data.get("memory_format") == "channels_last":
+            options += ", channels_last=True"
+        return options
 
     def comment(self, node: str) -> str:
         out = self.graph.nodes[node]["out"]

@@ -12,22 +12,35 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .fft import fft_conv, fft_sizes, filter_spectrum
 from .filters import FilterTransforms
 
 
 class ExpandedConv2d(torch.nn.Module):
-    """Shared machinery: a 'same'-padded stride-1 conv whose filter bank is expanded from base weights."""
+    """Shared machinery: a 'same'-padded stride-1 conv whose filter bank is expanded from base weights.
 
-    def __init__(self, kernel_size: int, spatial, bias_fields: int, bias: bool):
+    `algorithm` is 'direct' (torch's conv2d, in `channels_last` memory format if asked) or 'fft' (symc's FFT
+    convolution); the planner picks per layer. Both compute the same cross-correlation.
+    """
+
+    def __init__(self, kernel_size: int, spatial, bias_fields: int, bias: bool, algorithm: str = "direct",
+                 channels_last: bool = False):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f"kernel size must be odd so filters have a centre, got {kernel_size}")
+        if algorithm not in ("direct", "fft"):
+            raise ValueError(f"algorithm must be 'direct' or 'fft', got {algorithm!r}")
+        self.use_fft = algorithm == "fft"
+        self.channels_last = channels_last
         self.kernel_size = kernel_size
         self.order = len(spatial)
         self.transforms = FilterTransforms(spatial, kernel_size)
         self.bias = torch.nn.Parameter(torch.zeros(bias_fields)) if bias else None
         self._cached_weight = None
         self._cached_version = -1
+        self._cached_spectrum = None
+        self._cached_sizes = None
+        self._cached_bank = None
 
     def expand_weight(self) -> torch.Tensor:
         raise NotImplementedError
@@ -44,26 +57,46 @@ class ExpandedConv2d(torch.nn.Module):
             self._cached_version = version
         return self._cached_weight
 
+    def _spectrum(self, x: torch.Tensor, bank: torch.Tensor):
+        """The filters' FFT; in eval mode kept until the bank or the input size changes."""
+        if self.training:
+            return None
+        sizes = fft_sizes(x, bank, False)
+        if self._cached_spectrum is None or self._cached_sizes != sizes or self._cached_bank is not bank:
+            with torch.no_grad():
+                self._cached_spectrum = filter_spectrum(bank, sizes)
+            self._cached_sizes = sizes
+            self._cached_bank = bank
+        return self._cached_spectrum
+
     def train(self, mode: bool = True):
         self._cached_weight = None
+        self._cached_spectrum = None
         return super().train(mode)
 
     def _load_from_state_dict(self, *args, **kwargs):
         self._cached_weight = None
+        self._cached_spectrum = None
         return super()._load_from_state_dict(*args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bias = None
         if self.bias is not None:
             bias = self.bias.repeat_interleave(self.order)
-        return F.conv2d(x, self.filter_bank(), bias, padding=self.kernel_size // 2)
+        bank = self.filter_bank()
+        if self.use_fft:
+            return fft_conv(x, bank, bias, spectrum=self._spectrum(x, bank))
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return F.conv2d(x, bank, bias, padding=self.kernel_size // 2)
 
 
 class GroupLift2d(ExpandedConv2d):
     """Plain channels in, regular fields out: one rotated/mirrored copy of each filter per group element."""
 
-    def __init__(self, in_channels: int, out_fields: int, kernel_size: int, spatial, bias: bool = False):
-        super().__init__(kernel_size, spatial, out_fields, bias)
+    def __init__(self, in_channels: int, out_fields: int, kernel_size: int, spatial, bias: bool = False,
+                 algorithm: str = "direct", channels_last: bool = False):
+        super().__init__(kernel_size, spatial, out_fields, bias, algorithm, channels_last)
         self.in_channels = in_channels
         self.out_fields = out_fields
         fan_in = in_channels * kernel_size * kernel_size
@@ -81,8 +114,9 @@ class GroupLift2d(ExpandedConv2d):
 class GroupConv2d(ExpandedConv2d):
     """Regular fields in, regular fields out: filters moved spatially and along the group axis."""
 
-    def __init__(self, in_fields: int, out_fields: int, kernel_size: int, spatial, table, bias: bool = False):
-        super().__init__(kernel_size, spatial, out_fields, bias)
+    def __init__(self, in_fields: int, out_fields: int, kernel_size: int, spatial, table, bias: bool = False,
+                 algorithm: str = "direct", channels_last: bool = False):
+        super().__init__(kernel_size, spatial, out_fields, bias, algorithm, channels_last)
         self.in_fields = in_fields
         self.out_fields = out_fields
         order = len(spatial)

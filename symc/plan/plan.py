@@ -8,10 +8,11 @@ import networkx as nx
 from ..ir.graph import Architecture, FieldType, build_ir
 from ..ir.symmetry import Symmetry, analyze
 from ..spec.model import Spec
+from .cost import DTYPE_BYTES, ConvShape, TrainingMemory, choose_conv, direct_flops, training_memory
+from .hardware import Hardware, TargetError, resolve
 from .sizing import choose_architecture
 
-BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
-DIRECT_CONV_LIMIT = 11  # measured 2D CPU crossover: FFT only pays from about 11x11 kernels (PERF-FACTS)
+DEFAULT_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -22,10 +23,13 @@ class LayerPlan:
     out_shape: tuple[int, ...]
     field: str
     params: int
-    flops: int
-    memory: int
+    flops: int                # forward FLOPs per sample
+    memory: int               # activation bytes per sample kept for backward
+    time: float               # estimated seconds of forward + backward for the plan's batch on the target
     algorithm: str
     reason: str
+    memory_format: str = ""
+    measured: tuple = ()      # autotune: ((candidate, seconds), ...) when measured
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,9 @@ class Plan:
     graph: nx.DiGraph
     layers: tuple[LayerPlan, ...]
     dtype: str
+    hardware: Hardware
+    batch: int
+    autotuned: bool = False
 
     @property
     def params(self) -> int:
@@ -50,6 +57,14 @@ class Plan:
         return sum(layer.memory for layer in self.layers)
 
     @property
+    def time(self) -> float:
+        return sum(layer.time for layer in self.layers)
+
+    @property
+    def training_memory(self) -> TrainingMemory:
+        return training_memory(self.params, self.memory, self.hardware, self.dtype, self.batch)
+
+    @property
     def min_size(self) -> int:
         return self.architecture.min_size
 
@@ -60,6 +75,7 @@ class Plan:
                 "and are approximate")
 
     def to_dict(self) -> dict:
+        memory = self.training_memory
         return {
             "spec": self.spec.normalized(),
             "group": self.symmetry.group.name,
@@ -67,25 +83,53 @@ class Plan:
             "exactness": self.exactness(),
             "min_size": self.min_size,
             "dtype": self.dtype,
+            "target": self.hardware.name,
+            "target_source": self.hardware.source,
+            "batch": self.batch,
+            "autotuned": self.autotuned,
             "choices": dict(sorted(self.architecture.reasons.items())),
-            "layers": [layer.__dict__ | {"in_shape": list(layer.in_shape), "out_shape": list(layer.out_shape)}
-                       for layer in self.layers],
-            "totals": {"params": self.params, "flops": self.flops, "memory": self.memory},
+            "layers": [layer.__dict__ | {"in_shape": list(layer.in_shape), "out_shape": list(layer.out_shape),
+                                         "measured": dict(layer.measured)} for layer in self.layers],
+            "totals": {"params": self.params, "flops": self.flops, "memory": self.memory,
+                       "train_step_seconds": self.time, "training_memory_bytes": memory.total,
+                       "largest_batch": memory.largest_batch},
         }
+
+    def to_dot(self) -> str:
+        return render_dot(self)
 
     def __str__(self) -> str:
         return render_table(self)
 
 
+def target_of(spec: Spec) -> Hardware:
+    try:
+        return resolve(spec.hints.target)
+    except TargetError as error:
+        raise spec.error("hint.target", str(error)) from None
+
+
 def make_plan(spec: Spec) -> Plan:
-    """Pure: the spec's symmetry, architecture, IR, and per-layer costs (no torch)."""
+    """Pure: the spec's symmetry, architecture, IR, and per-layer costs and choices for its target (no torch)."""
     symmetry = analyze(spec)
-    architects = {"image": choose_architecture}
-    arch = architects[symmetry.domain](spec, symmetry)
-    graph = build_ir(spec, symmetry, arch)
+    hardware = target_of(spec)
     dtype = spec.hints.dtype or "float32"
-    layers = tuple(_layer_plan(graph, name, dtype) for name in nx.topological_sort(graph))
-    return Plan(spec=spec, symmetry=symmetry, architecture=arch, graph=graph, layers=layers, dtype=dtype)
+    architects = {"image": choose_architecture}
+    arch = architects[symmetry.domain](spec, symmetry, hardware, dtype)
+    graph = build_ir(spec, symmetry, arch)
+    batch = spec.hints.batch or DEFAULT_BATCH
+    context = _Context(hardware, dtype, batch, spec.hints.conv or "auto")
+    layers = tuple(_layer_plan(graph, name, context) for name in nx.topological_sort(graph))
+    return Plan(spec=spec, symmetry=symmetry, architecture=arch, graph=graph, layers=layers, dtype=dtype,
+                hardware=hardware, batch=batch)
+
+
+@dataclass(frozen=True)
+class _Context:
+    hardware: Hardware
+    dtype: str
+    batch: int
+    conv: str
 
 
 def _numel(shape) -> int:
@@ -95,7 +139,25 @@ def _numel(shape) -> int:
     return total
 
 
-def _layer_plan(graph: nx.DiGraph, name: str, dtype: str) -> LayerPlan:
+def conv_shape(graph: nx.DiGraph, name: str, batch: int) -> ConvShape:
+    """The torch-level convolution an IR conv node runs: channels = fields x group order."""
+    data = graph.nodes[name]
+    out: FieldType = data["out"]
+    inp: FieldType = graph.nodes[next(iter(graph.predecessors(name)))]["out"]
+    k = data["kernel"]
+    return ConvShape(batch, inp.channels, out.channels, (k,) * len(out.spatial), tuple(out.spatial))
+
+
+def _conv_choice(shape: ConvShape, context: _Context) -> tuple[str, float, str]:
+    algorithm, times = choose_conv(shape, context.hardware, context.dtype)
+    where = f"training step at batch {context.batch} on {context.hardware.name}"
+    estimates = f"direct {times['direct'] * 1e3:.3g} ms, fft {times['fft'] * 1e3:.3g} ms per {where}"
+    if context.conv != "auto":
+        return context.conv, times[context.conv], f"conv {context.conv} hint ({estimates})"
+    return algorithm, times[algorithm], f"faster by the cost model: {estimates}"
+
+
+def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
     data = graph.nodes[name]
     out: FieldType = data["out"]
     preds = list(graph.predecessors(name))
@@ -103,14 +165,22 @@ def _layer_plan(graph: nx.DiGraph, name: str, dtype: str) -> LayerPlan:
     op = data["op"]
     out_elems = _numel(out.shape())
     in_elems = _numel(inp.shape())
-    spatial = _numel(out.spatial) if out.spatial else 1
-    flops, algorithm, reason = 0, "", ""
+    size = DTYPE_BYTES[context.dtype]
+    flops, algorithm, reason, memory_format = 0, "", "", ""
+    # Everything but convolutions is bound by memory traffic: read the input, write the output, three passes.
+    time = 3 * context.batch * (in_elems + out_elems) * size / context.hardware.bandwidth
     if op in ("lift", "group_conv"):
-        k = data["kernel"]
-        flops = 2 * out.channels * inp.channels * k * k * spatial
-        algorithm = "direct"
-        reason = (f"{k}x{k} kernel is below the ~{DIRECT_CONV_LIMIT}x{DIRECT_CONV_LIMIT} FFT crossover; "
-                  f"filters expanded from {data['params']:,} base weights, cached in eval")
+        shape = conv_shape(graph, name, context.batch)
+        flops = int(direct_flops(shape) // context.batch)
+        algorithm, time, reason = _conv_choice(shape, context)
+        data["algorithm"] = algorithm
+        if algorithm == "direct" and context.hardware.memory_format == "channels_last":
+            memory_format = "channels_last"
+            reason += "; channels_last: the tensor cores' native layout"
+        else:
+            memory_format = "contiguous"
+        data["memory_format"] = memory_format
+        reason += f"; filters expanded from {data['params']:,} base weights, cached in eval"
     elif op == "norm":
         flops, algorithm, reason = 4 * out_elems, data["kind"], "one mean/variance per field, shared by its group axis"
     elif op == "activation":
@@ -130,10 +200,13 @@ def _layer_plan(graph: nx.DiGraph, name: str, dtype: str) -> LayerPlan:
         flops = 2 * data["in_fields"] * data["out_fields"] * out.order
         algorithm, reason = "linear", "one matrix shared by all group elements: scores permute with the input"
     elif op == "input":
-        reason = "validated in forward"
-    memory = out_elems * BYTES[dtype] if op not in ("input", "output") else 0
+        reason, time = "validated in forward", 0.0
+    elif op == "output":
+        time = 0.0
+    memory = out_elems * size if op not in ("input", "output") else 0
     return LayerPlan(name=name, op=op, in_shape=inp.shape(), out_shape=out.shape(), field=out.describe(),
-                     params=data.get("params", 0), flops=flops, memory=memory, algorithm=algorithm, reason=reason)
+                     params=data.get("params", 0), flops=flops, memory=memory, time=time, algorithm=algorithm,
+                     reason=reason, memory_format=memory_format)
 
 
 def _human(n: float) -> str:
@@ -147,20 +220,32 @@ def _shape_text(shape) -> str:
     return "x".join(str(s) for s in shape)
 
 
+def _time_text(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f}s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f}ms"
+    return f"{seconds * 1e6:.0f}us"
+
+
 def render_table(plan: Plan) -> str:
     arch = plan.architecture
     h, w = arch.input_size
+    memory = plan.training_memory
     lines = [
         f"spec:      {plan.spec.normalized()}",
         f"symmetry:  {plan.symmetry.describe()}; {plan.exactness()}",
-        f"input:     (B, {plan.spec.domain.channels}, H, W), H and W >= {plan.min_size}; costs per sample at {h}x{w}, "
-        f"{plan.dtype}",
+        f"input:     (B, {plan.spec.domain.channels}, H, W), H and W >= {plan.min_size}; FLOPs and memory per sample "
+        f"at {h}x{w}, {plan.dtype}",
+        f"target:    {plan.hardware.name} ({plan.hardware.source}); times are forward + backward at batch "
+        f"{plan.batch}{', measured by autotune' if plan.autotuned else ', estimated by the cost model'}",
         "",
     ]
-    header = ("layer", "op", "in", "out", "fields", "params", "FLOPs", "memory", "choice", "reason")
+    header = ("layer", "op", "in", "out", "fields", "params", "FLOPs", "memory", "time", "choice", "reason")
     rows = [header] + [(
         layer.name, layer.op, _shape_text(layer.in_shape), _shape_text(layer.out_shape), layer.field,
-        f"{layer.params:,}", _human(layer.flops), _human(layer.memory) + "B", layer.algorithm, layer.reason)
+        f"{layer.params:,}", _human(layer.flops), _human(layer.memory) + "B",
+        _time_text(layer.time) if layer.time else "", layer.algorithm, layer.reason)
         for layer in plan.layers]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
@@ -168,10 +253,29 @@ def render_table(plan: Plan) -> str:
     lines.append("")
     lines.append(f"total:     {plan.params:,} parameters, {_human(plan.flops)}FLOPs forward per sample, "
                  f"{_human(plan.memory)}B activations per sample")
+    lines.append(f"training:  {_time_text(plan.time)} per step at batch {plan.batch}; memory "
+                 f"{_human(memory.total)}B (parameters, gradients and Adam state {_human(memory.parameters * 4)}B, "
+                 f"activations {_human(memory.activations_per_sample * plan.batch)}B); largest batch that fits "
+                 f"{plan.hardware.name}'s {_human(plan.hardware.memory)}B: {memory.largest_batch:,}")
     lines.append("choices:")
-    for key in ("input", "depth", "widths", "kernel", "downsample", "pooling"):
+    for key in ("input", "depth", "widths", "kernel", "downsample", "pooling", "alignment"):
         if key in arch.reasons:
             lines.append(f"  {key}: {arch.reasons[key]}")
     lines.append(f"  widths (fields): {', '.join(str(x) for x in arch.widths)}; kernels: "
                  f"{', '.join(str(x) for x in arch.kernels)}")
     return "\n".join(lines)
+
+
+def render_dot(plan: Plan) -> str:
+    """The IR as a Graphviz DOT graph: one box per operation, edges labelled with their field types."""
+    lines = ["digraph symc {", '  rankdir=TB; node [shape=box, fontname="Helvetica", fontsize=10];',
+             f'  label="{plan.spec.normalized()}"; labelloc=t;']
+    by_name = {layer.name: layer for layer in plan.layers}
+    for name in plan.graph.nodes:
+        layer = by_name[name]
+        detail = f"\\n{layer.algorithm}" if layer.algorithm else ""
+        lines.append(f'  "{name}" [label="{layer.op}{detail}\\n{_shape_text(layer.out_shape)}"];')
+    for a, b, data in plan.graph.edges(data=True):
+        lines.append(f'  "{a}" -> "{b}" [label="{data["field"].describe()}", fontsize=8];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

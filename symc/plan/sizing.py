@@ -6,6 +6,7 @@ import math
 from ..ir.graph import Architecture, build_ir
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
+from .hardware import Hardware
 
 DEFAULT_IMAGE_SIZE = (64, 64)
 DEFAULT_DEPTH = 4
@@ -28,7 +29,8 @@ def needs_full_resolution(spec: Spec) -> bool:
     return any(o.kind in ("equivariant", "fields") for o in spec.outputs)
 
 
-def choose_architecture(spec: Spec, symmetry: Symmetry) -> Architecture:
+def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                        dtype: str = "float32") -> Architecture:
     hints = spec.hints
     reasons: dict[str, str] = {}
     size = tuple(spec.domain.shape) if spec.domain.shape else DEFAULT_IMAGE_SIZE
@@ -77,6 +79,8 @@ def choose_architecture(spec: Spec, symmetry: Symmetry) -> Architecture:
         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
         boundary=hints.boundary or "zero", reasons=reasons)
     widths = _choose_widths(spec, symmetry, arch, depth, reasons)
+    if hardware is not None:
+        widths = _align_widths(spec, symmetry, widths, hardware, dtype, reasons)
     head_hidden = widths[-1]
     return _replace(arch, widths=widths, head_hidden=head_hidden)
 
@@ -129,3 +133,21 @@ def _fit_budget(spec, symmetry, arch, base, budget, reasons) -> tuple[int, ...]:
     reasons["widths"] = (f"default widths scaled to the params budget {budget:,}: {got:,} "
                          f"({100.0 * (got - budget) / budget:+.1f}%)")
     return best
+
+
+def _align_widths(spec, symmetry, widths, hardware: Hardware, dtype: str, reasons) -> tuple[int, ...]:
+    """Round fields up so every conv's channel count (fields x |G|) is a multiple of the tensor-core alignment."""
+    align = hardware.channel_alignment(dtype)
+    if align <= 1:
+        return widths
+    step = align // math.gcd(align, symmetry.order)  # fields per aligned block
+    if spec.hints.widths is not None or spec.hints.width is not None:
+        misaligned = [w for w in widths if (w * symmetry.order) % align]
+        if misaligned:
+            reasons["alignment"] = (f"widths kept as hinted, but {len(misaligned)} layer(s) are not multiples of "
+                                    f"{align} channels, which {hardware.name}'s tensor cores want")
+        return widths
+    aligned = tuple(-(-w // step) * step for w in widths)
+    reasons["alignment"] = (f"fields rounded up to multiples of {step} so channels (fields x {symmetry.order}) are "
+                            f"multiples of {align} for {hardware.name}'s tensor cores at {dtype}")
+    return aligned

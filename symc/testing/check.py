@@ -20,7 +20,7 @@ from .report import Report, Row
 EXACT_TOLERANCE = 1e-4
 """Elements that act exactly on pixel grids (multiples of 90 degrees, mirrors): float32 round-off only."""
 
-APPROX_TOLERANCE = 0.2
+APPROX_TOLERANCE = 0.3
 """Other rotation angles, outputs without a group axis (invariant, equivariant scalar fields)."""
 
 APPROX_TOLERANCE_GROUP_AXIS = 0.6
@@ -28,20 +28,22 @@ APPROX_TOLERANCE_GROUP_AXIS = 0.6
 filter copy, and a 45-degree copy is discretized differently from a 0-degree one; outputs without a group axis
 average over all copies, which cancels most of that."""
 
-# How the approximate tolerances were chosen: errors of 45/135-degree rows, `check` defaults (32x32 and 33x33,
-# batch 4), four random initializations each, 3-channel inputs. "Bilinear" models rotate their filters by
-# bilinear resampling, "smooth" ones draw every copy from a continuous Gaussian basis.
-#   outputs without a group axis                        approx rows
-#     plain CNNs, 2 and 4 conv layers (claimed C8, C3)   0.08 - 1.03; every report fails (max row >= 0.34)
-#     C4-symmetrized CNN claimed C8                      0.02 - 0.06  (smooth inputs cannot tell C4 from C8)
-#     C8/C3/D8 lifting + group conv, bilinear, invariant 0.005 - 0.07
-#     C8 bilinear / smooth, equivariant scalar output    0.04 - 0.11
-#     constant + 1e-3 noise                              1.3 - 2.2
+# How the approximate tolerances were chosen. Worst approximate row of each report, `check` defaults (32x32 and
+# 33x33, batch 4), random initializations. "Bilinear" hand-written models turn their filters by bilinear
+# resampling; "smooth" ones draw every copy from a continuous Gaussian basis.
+#   outputs without a group axis
+#     symc-compiled C8, D8, C6, C16 (invariant and equivariant; kernels 3-7, depth 2-5), ~70 reports  0.01 - 0.25
+#     hand-written C8, C3, D8 lifting + group conv, bilinear                                          0.02 - 0.11
+#     plain CNNs, 1-4 conv layers, claimed C3 or C6 (no exact row to catch them)    0.18 - 1.1, median 0.44
+#     C4-symmetrized CNN claimed C8: 0.02 - 0.06 (smooth images cannot tell C4 from C8 invariance)
+#     constant + 1e-3 noise: 1.3 - 2.2
+#   The two populations touch near 0.2 and changing the scenes (blob sizes, density, orientation spread) did not
+#   separate them: approximate rows catch gross errors; the exact rows are the sharp test.
 #   outputs with a group axis
-#     C8 fields, smooth / bilinear                       0.12 - 0.20 / 0.28 - 0.46
-#     C8 fields, 45-degree copies rotated the wrong way  0.83 - 1.49
-#     C8 orientation, smooth / bilinear                  0.11 - 0.24 / 0.33 - 0.79
-#     C8 orientation, 45-degree copies the wrong way     0.33 - 0.96  (orientation scores separate poorly)
+#     symc-compiled C8 fields / orientation                          0.16 - 0.21 / 0.11 - 0.28
+#     hand-written C8 fields, smooth / bilinear                      0.12 - 0.20 / 0.28 - 0.46
+#     hand-written C8 orientation, smooth / bilinear                 0.11 - 0.24 / 0.33 - 0.79
+#     45-degree copies turned the wrong way: fields / orientation    0.83 - 1.49 / 0.33 - 0.96
 
 # An output whose spread across inputs is below this fraction of its size does not depend on the input:
 # equivariance would hold trivially, so it is reported as a failure instead.
