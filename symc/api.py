@@ -65,6 +65,14 @@ def write_atomically(path: Union[str, Path], text: str) -> None:
         raise
 
 
+def _check_target(target: str) -> None:
+    from .plan.hardware import TargetError, resolve
+    try:
+        resolve(target)
+    except TargetError as error:
+        raise SpecError(f"--target: {error}") from None
+
+
 class Compiled:
     """A compiled spec: `.spec`, `.plan`, `.source`, and `.module` (built on first use, needs torch)."""
 
@@ -97,12 +105,15 @@ def compile(spec: SpecLike, *, target: str | None = None, autotune: bool = False
     """Spec (text, Path or Spec) -> Compiled. Raises SpecError for a bad or unsupported spec."""
     parsed = read_spec(spec)
     if target is not None:
+        _check_target(target)
         parsed = parsed.model_copy(update={"hints": parsed.hints.model_copy(update={"target": target})})
-    if autotune:
-        raise parsed.error("domain", "autotuning is not supported yet")
     plan = make_plan(parsed)
+    if autotune:
+        from .plan.autotune import autotune as measure
+        plan = measure(plan)
     return Compiled(parsed, plan, emit_source(plan))
 
 
-def plan(spec: SpecLike) -> Plan:
-    return make_plan(read_spec(spec))
+def plan(spec: SpecLike, *, target: str | None = None) -> Plan:
+    """The plan alone (no module, no torch)."""
+    return compile(spec, target=target).plan

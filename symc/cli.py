@@ -50,16 +50,14 @@ def read_spec_text(source: str) -> tuple[str, str]:
     return text, label
 
 
-def _compile_text(text: str, target: str | None):
+def _compile_text(text: str, target: str | None, autotune: bool = False):
     from .api import compile as compile_spec
-    return compile_spec(text, target=target)
+    return compile_spec(text, target=target, autotune=autotune)
 
 
 def cmd_compile(args) -> int:
     text, _ = read_spec_text(args.spec)
-    if args.autotune:
-        raise UsageError("--autotune is not supported yet; the analytic plan is used without it")
-    compiled = _compile_text(text, args.target)
+    compiled = _compile_text(text, args.target, args.autotune)
     if args.output in (None, "-"):
         sys.stdout.write(compiled.source)
         return EXIT_OK
@@ -79,12 +77,30 @@ def cmd_compile(args) -> int:
 
 def cmd_plan(args) -> int:
     text, _ = read_spec_text(args.spec)
-    plan = _compile_text(text, args.target).plan
+    plan = _compile_text(text, args.target, args.autotune).plan
+    if args.png:
+        _write_png(plan.to_dot(), args.png)
     if args.format == "json":
         print(json.dumps(plan.to_dict(), indent=2))
+    elif args.format == "dot":
+        sys.stdout.write(plan.to_dot())
     else:
         print(plan)
     return EXIT_OK
+
+
+def _write_png(dot: str, path: str) -> None:
+    """Render the IR picture with Graphviz's `dot`, when it is installed."""
+    import shutil
+    import subprocess
+    program = shutil.which("dot")
+    if program is None:
+        raise UsageError("--png needs Graphviz's 'dot' program (e.g. apt-get install graphviz); "
+                         "use --format dot for the DOT text")
+    result = subprocess.run([program, "-Tpng", "-o", path], input=dot, text=True, capture_output=True)
+    if result.returncode != 0:
+        raise UsageError(f"dot could not write {path}: {result.stderr.strip()}")
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def _spec_argument(value: str) -> str:
@@ -131,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Write a standalone PyTorch file (needs torch alone) for SPEC.")
     p.add_argument("spec", metavar="SPEC", help="a .sym file, or - for standard input")
     p.add_argument("-o", "--output", metavar="FILE", help="where to write the model (default: standard output)")
-    p.add_argument("--target", metavar="T", help="hardware to plan for: cpu, T4, L4, A100, H100, H200, RTX4090")
+    p.add_argument("--target", metavar="T", help="hardware to plan for: cpu, T4, L4, A100, H100, H200, RTX4090, "
+                                                 "or a profile file (.toml)")
     p.add_argument("--autotune", action="store_true", help="measure candidate algorithms on this machine")
     p.set_defaults(run=cmd_compile)
 
@@ -139,8 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Print every layer of SPEC's plan with shapes, parameters, FLOPs, memory "
                                         "and each choice with its reason.")
     p.add_argument("spec", metavar="SPEC", help="a .sym file, or - for standard input")
-    p.add_argument("--target", metavar="T", help="hardware to plan for")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p.add_argument("--target", metavar="T", help="hardware to plan for: cpu, T4, L4, A100, H100, H200, RTX4090, "
+                                                 "or a profile file (.toml)")
+    p.add_argument("--autotune", action="store_true", help="measure candidate algorithms on this machine")
+    p.add_argument("--format", choices=("table", "json", "dot"), default="table", help="output format")
+    p.add_argument("--png", metavar="FILE", help="also draw the IR graph to FILE (needs Graphviz)")
     p.set_defaults(run=cmd_plan)
 
     p = commands.add_parser("check", help="test a model file's equivariance",

@@ -64,8 +64,13 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
     """Test `module` against the symmetries and outputs of `spec` (a Spec, spec text, or Path to a .sym file).
 
     For every size and every element g of the spec's point group (identity included: it checks the model is
-    deterministic), compares f(g.x) with g.f(x) output by output. The module runs in eval mode under no_grad
-    and is restored to its previous modes afterwards.
+    deterministic), compares f(g.x) with g.f(x) output by output, as error = RMS(f(g.x) - g.f(x)) divided by the
+    RMS of f(x) about its batch mean. Exact elements (right angles, mirrors) use white noise and EXACT_TOLERANCE;
+    other angles use smooth blob scenes redrawn moved by g, and APPROX_TOLERANCE (APPROX_TOLERANCE_GROUP_AXIS
+    for fields and orientation outputs). Sizes: `sizes` (pairs, or ints for squares), else the spec's shape,
+    else 32x32 and 33x33. Inputs are float64, cast to `dtype` for the forward. The module runs in eval mode
+    under no_grad and gets its previous modes back afterwards. Translations are not tested.
+    Raises ValueError for specs the tester does not cover (non-image domains, hue, scale, ...).
     """
     spec = as_spec(spec)
     group = image_group(spec)

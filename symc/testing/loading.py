@@ -43,7 +43,8 @@ def _import_file(path: Path):
     # Registered so dataclasses, pickling and torch.jit can find the module by name; the file's folder is
     # importable while it runs so hand-written models can import their neighbours.
     sys.modules[name] = module
-    sys.path.insert(0, str(path.parent.resolve()))
+    folder = str(path.parent.resolve())
+    sys.path.insert(0, folder)
     try:
         loader_spec.loader.exec_module(module)
     except SyntaxError as error:
@@ -53,7 +54,8 @@ def _import_file(path: Path):
         del sys.modules[name]
         raise ValueError(f"importing {path} raised {type(error).__name__}: {error}") from error
     finally:
-        sys.path.remove(str(path.parent.resolve()))
+        if folder in sys.path:
+            sys.path.remove(folder)
     return module
 
 
