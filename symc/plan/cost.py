@@ -75,12 +75,23 @@ def direct_bytes(shape: ConvShape, dtype: str, training: bool) -> float:
     return moved * (3 if training else 1)
 
 
+def cpu_direct_rate(hardware: Hardware, shape: ConvShape) -> float:
+    """Measured direct-conv rate at this kernel size: a power law through the small- and large-kernel probes."""
+    (small_rate, small_taps), (large_rate, large_taps) = (
+        hardware.direct_rate.get(shape.dims) or hardware.direct_rate[2])
+    taps = _prod(shape.kernel)
+    if taps <= small_taps or large_rate >= small_rate:
+        return small_rate if taps <= small_taps else max(small_rate, large_rate)
+    slope = math.log(small_rate / large_rate) / math.log(large_taps / small_taps)
+    return small_rate * (small_taps / taps) ** slope
+
+
 def conv_time(algorithm: str, shape: ConvShape, hardware: Hardware, dtype: str, training: bool = True) -> float:
     """Roofline estimate (seconds) of one forward, or forward plus backward when training."""
     if algorithm == "direct":
         flops = direct_flops(shape) * (3 if training else 1)
         if hardware.kind == "cpu" and hardware.direct_rate:
-            rate = hardware.direct_rate.get(shape.dims) or hardware.direct_rate[2]
+            rate = cpu_direct_rate(hardware, shape)
         else:
             rate = hardware.rate(dtype) * GPU_DIRECT_EFFICIENCY
         return max(flops / rate, direct_bytes(shape, dtype, training) / hardware.bandwidth)

@@ -28,7 +28,8 @@ class Hardware:
     alignment: dict = field(default_factory=dict)   # channel multiple that tensor cores want, by math mode
     memory_format: str = "contiguous"               # preferred layout for convolutions
     fft_rate: float = 0.0        # FLOP/s an FFT reaches (FFTs never use tensor cores); 0 = derive from fp32 peak
-    direct_rate: dict = field(default_factory=dict)  # measured direct-conv FLOP/s by number of spatial dims (cpu)
+    direct_rate: dict = field(default_factory=dict)
+    """CPU direct-conv FLOP/s by number of spatial dims: ((rate, taps), (rate, taps)) at a small and a large kernel."""
     source: str = ""
 
     def math_mode(self, dtype: str) -> str:
@@ -80,10 +81,12 @@ BUILTIN = {
 
 # What planning assumes when no target is named: a 2-core x86 CPU as measured in PERF-FACTS (fixed numbers, so the
 # generated file does not depend on the machine that compiles it).
-# Rates are fitted to PERF-FACTS' training-step timings (e.g. 2D direct 64x64, C=32, K=7: 61 ms -> ~160 GFLOP/s,
-# K=15: ~50; FFT conv ~6-8 GFLOP/s by the cost model's count; 1D direct ~60).
+# Rates are fitted to training-step timings on such a machine (PERF-FACTS and benchmarks/conv_choice.py): direct 2D
+# ~150 GFLOP/s at 5x5 falling to ~60 at 15x15, 1D ~85 at 15 taps falling to ~40 at 63; FFT ~6 by the model's count.
 GENERIC_CPU = Hardware("generic-cpu", "cpu", {"fp32": 150 * GIGA}, 20 * GB, 16 * GB, {}, "contiguous",
-                       fft_rate=6.5 * GIGA, direct_rate={1: 60 * GIGA, 2: 100 * GIGA, 3: 60 * GIGA},
+                       fft_rate=6 * GIGA, direct_rate={1: ((85 * GIGA, 15), (40 * GIGA, 63)),
+                                                       2: ((150 * GIGA, 25), (60 * GIGA, 225)),
+                                                       3: ((33 * GIGA, 27), (20 * GIGA, 125))},
                        source="nominal 2-core x86-64 CPU (torch 2.13 CPU build), used when no target is named")
 
 
@@ -172,7 +175,8 @@ def _cpu_from_measurements(data: dict) -> Hardware:
     return Hardware(
         name="cpu", kind="cpu", peak={"fp32": float(data["matmul_flops"])},
         bandwidth=float(data["bandwidth"]), memory=float(data["memory"]), alignment={}, memory_format="contiguous",
-        fft_rate=float(data["fft_flops"]), direct_rate={int(k): float(v) for k, v in data["direct_flops"].items()},
+        fft_rate=float(data["fft_flops"]),
+        direct_rate={int(k): tuple((float(rate), int(taps)) for rate, taps in v) for k, v in data["direct_flops"].items()},
         source=f"measured on this machine ({data.get('threads', '?')} threads, torch {data.get('torch', '?')})")
 
 

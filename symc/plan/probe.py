@@ -1,8 +1,8 @@
 """Measures this CPU for `target cpu` and prints the figures as JSON (run as `python -m symc.plan.probe`).
 
-It times, forward plus backward, torch's direct convolution in 1, 2 and 3 dims and symc's FFT convolution at two
-shapes, then converts the times into rates with the cost model's own FLOP counts, so the model's crossovers land
-where this machine's are. About ten seconds; the planner caches the result.
+It times, forward plus backward, torch's direct convolution in 1, 2 and 3 dims (each at a small and a large kernel)
+and symc's FFT convolution, then converts the times into rates with the cost model's own FLOP counts, so the model's
+crossovers land where this machine's are. A few seconds; the planner caches the result.
 """
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from ..nn.fft import fft_conv
 from .cost import ConvShape, direct_flops, fft_flops
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-DIRECT_SHAPES = {1: ConvShape(8, 16, 16, (15,), (512,)), 2: ConvShape(8, 16, 16, (5, 5), (32, 32)),
-                 3: ConvShape(2, 8, 8, (3, 3, 3), (12, 12, 12))}
-FFT_SHAPES = (ConvShape(8, 8, 8, (9, 9), (32, 32)), ConvShape(8, 16, 16, (9, 9), (32, 32)))
+# Direct convolution slows down per FLOP as kernels grow, so each dimension is measured at a small and a large kernel.
+DIRECT_SHAPES = {1: (ConvShape(8, 32, 32, (15,), (1024,)), ConvShape(8, 32, 32, (63,), (1024,))),
+                 2: (ConvShape(8, 32, 32, (5, 5), (32, 32)), ConvShape(8, 32, 32, (15, 15), (32, 32))),
+                 3: (ConvShape(2, 8, 8, (3, 3, 3), (12, 12, 12)), ConvShape(2, 8, 8, (5, 5, 5), (12, 12, 12)))}
+FFT_SHAPES = (ConvShape(8, 32, 32, (15, 15), (48, 48)), ConvShape(8, 32, 32, (63,), (1024,)))
 
 
 def time_training_step(run, repeats: int = 3) -> float:
@@ -48,9 +50,17 @@ def conv_step(shape: ConvShape, algorithm: str, channels_last: bool = False):
     return run
 
 
+def _taps(shape: ConvShape) -> int:
+    taps = 1
+    for k in shape.kernel:
+        taps *= k
+    return taps
+
+
 def measure() -> dict:
-    direct = {d: 3 * direct_flops(s) / time_training_step(conv_step(s, "direct")) for d, s in DIRECT_SHAPES.items()}
-    # Two FFT shapes with different transform/product mixes; one rate for both parts keeps the fit stable.
+    direct = {d: [[3 * direct_flops(s) / time_training_step(conv_step(s, "direct")), _taps(s)] for s in pair]
+              for d, pair in DIRECT_SHAPES.items()}
+    # A 2D and a 1D shape; one rate for transforms and products keeps the fit stable.
     rates = []
     for shape in FFT_SHAPES:
         seconds = time_training_step(conv_step(shape, "fft"))
