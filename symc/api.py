@@ -70,7 +70,7 @@ def _check_target(target: str) -> None:
     try:
         resolve(target)
     except TargetError as error:
-        raise SpecError(f"--target: {error}") from None
+        raise SpecError(f"--target: {error}", suggestion=error.suggestion) from None
 
 
 class Compiled:

@@ -3,6 +3,7 @@
 Importing this package does not import torch (planning code relies on that); the tensor actions live in
 `symc.groups.actions`, which imports torch.
 """
+from .cube import CubeGroup
 from .finite import (
     CyclicGroup,
     DihedralGroup,
@@ -16,5 +17,5 @@ from .planar import PLANAR_KINDS, is_exact, point_group, position_matrix
 
 __all__ = [
     "FiniteGroup", "PlanarGroup", "CyclicGroup", "DihedralGroup", "DirectProduct", "TrivialGroup",
-    "Translation", "point_group", "is_exact", "position_matrix", "PLANAR_KINDS",
+    "Translation", "CubeGroup", "point_group", "is_exact", "position_matrix", "PLANAR_KINDS",
 ]

@@ -77,3 +77,21 @@ def act_fields(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
     """Element i on regular fields (..., n, H, W): out[..., h, :, :] = spatial_i(in[..., P[i][h], :, :])."""
     permutation = torch.tensor(group.regular_table()[i], device=x.device)
     return act_image(group, i, x.index_select(-3, permutation))
+
+
+def act_volume(group, i: int, x: torch.Tensor) -> torch.Tensor:
+    """Cube symmetry i (a `CubeGroup` element) on a volume-like tensor (..., D, H, W): (g.x)[p] = x[M^-1 p]."""
+    source, flips = group.axes(i)
+    lead = x.dim() - 3
+    x = x.permute(*range(lead), *(lead + a for a in source))
+    dims = tuple(lead + b for b in range(3) if flips[b])
+    return torch.flip(x, dims=dims) if dims else x
+
+
+def random_orthogonal(dim: int, determinant: int, generator: torch.Generator) -> torch.Tensor:
+    """A random dim x dim orthogonal matrix (float64) with the given determinant (+1 or -1), Haar-distributed."""
+    q, r = torch.linalg.qr(torch.randn(dim, dim, generator=generator, dtype=torch.float64))
+    q = q * torch.sign(torch.diagonal(r))  # makes the distribution uniform over O(dim)
+    if torch.det(q) * determinant < 0:
+        q[:, 0] = -q[:, 0]
+    return q

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..groups import point_group
-from ..groups.finite import PlanarGroup
+from ..groups.finite import FiniteGroup, PlanarGroup
 from ..spec.model import Spec
 
 # What the image lowering handles today; everything else in the language parses but is refused with a clear message.
@@ -13,7 +13,8 @@ IMAGE_OUTPUTS = {"invariant", "equivariant", "fields", "orientation"}
 SUPPORTED_HINT_VALUES = {
     "backbone": {"conv"},
     "position_encoding": {"auto", "none"},
-    "conv": {"auto", "direct"},
+    "conv": {"auto", "direct", "fft"},
+    "boundary": {"zero"},
 }
 UNSUPPORTED_HINTS = {"invariant_fraction": "invariant fraction"}
 
@@ -23,8 +24,16 @@ class Symmetry:
     """The group a model must respect, as the planner and emitter need it."""
 
     domain: str
-    group: PlanarGroup
+    group: FiniteGroup
     translation: bool
+    permutation: bool = False
+    """Reordering of set elements, points or graph nodes (sets and graphs always have it)."""
+    rigid: str = ""
+    """The continuous point-cloud group as written canonically ('E(3)', 'SO(2)', ...), or ''."""
+    summary: str = ""
+    """What `describe` says for domains other than images."""
+    exactness: str = ""
+    """How exactly the model respects the group, for domains other than images."""
 
     @property
     def order(self) -> int:
@@ -33,9 +42,13 @@ class Symmetry:
     @property
     def right_angles_only(self) -> bool:
         """True when every element maps the pixel grid onto itself (multiples of 90 degrees, mirrors)."""
+        if not isinstance(self.group, PlanarGroup):
+            return True
         return all(4 * r % n == 0 for _, r, n in (self.group.spatial(i) for i in range(self.order)))
 
     def describe(self) -> str:
+        if self.summary:
+            return self.summary
         words = {1: "no point symmetry"}
         base = words.get(self.order, f"{self.group.name} ({self.order} elements)")
         shifts = "translations" if self.translation else "no translations"
@@ -46,7 +59,8 @@ def analyze(spec: Spec) -> Symmetry:
     """The symmetry the spec declares, or a SpecError naming the first clause this version cannot lower."""
     domain = spec.domain.kind
     if domain != "image":
-        raise spec.error("domain", f"the {domain} domain is not supported yet; supported: image")
+        from .domains import analyze_domain  # sequences, sets, graphs, point clouds and volumes
+        return analyze_domain(spec)
     for index, factor in enumerate(spec.symmetry):
         if factor.kind not in IMAGE_FACTORS:
             raise spec.error(f"symmetry.{index}", f"'{factor.kind}' symmetry on images is not supported yet; "

@@ -15,7 +15,10 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..spec.errors import closest
+
 TERA, GIGA = 1e12, 1e9
+GPU_FFT_EFFICIENCY = 0.15  # cuFFT on small 2D sizes reaches a small fraction of FP32 peak (no tensor cores)
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,12 @@ class Hardware:
         return self.peak[self.math_mode(dtype)]
 
     def channel_alignment(self, dtype: str) -> int:
+        if dtype in ("bfloat16", "float16"):  # 16-bit data wants 16-byte channel blocks even where it is emulated
+            return max(self.alignment.get(mode, 1) for mode in ("bf16", "fp16", self.math_mode(dtype)))
         return self.alignment.get(self.math_mode(dtype), 1)
 
     def fft_flops_rate(self) -> float:
-        return self.fft_rate or 0.25 * self.peak["fp32"]
+        return self.fft_rate or GPU_FFT_EFFICIENCY * self.peak["fp32"]
 
 
 GB = 1e9
@@ -91,7 +96,11 @@ GENERIC_CPU = Hardware("generic-cpu", "cpu", {"fp32": 150 * GIGA}, 20 * GB, 16 *
 
 
 class TargetError(ValueError):
-    """An unknown target or a bad profile file."""
+    """An unknown target or a bad profile file; `suggestion` is a close known name, if any."""
+
+    def __init__(self, message: str, suggestion: str | None = None):
+        super().__init__(message)
+        self.suggestion = suggestion
 
 
 def cache_dir() -> Path:
@@ -122,8 +131,12 @@ def resolve(target: str | None) -> Hardware:
         path = targets_dir() / f"{target}.toml"
     if path.is_file():
         return load_profile(path)
-    raise TargetError(f"unknown target '{target}': known targets are {', '.join(known_targets())}, "
-                      f"or a profile file (.toml) — see README 'Hardware profiles'")
+    if target.endswith(".toml"):
+        raise TargetError(f"target profile file {target} does not exist")
+    user = sorted(p.stem for p in targets_dir().glob("*.toml")) if targets_dir().is_dir() else []
+    names = known_targets() + user
+    raise TargetError(f"unknown target '{target}': known targets are {', '.join(names)}, or a profile file (.toml) "
+                      f"— see README 'Hardware profiles'", closest(target, names))
 
 
 def load_profile(path: Path) -> Hardware:

@@ -69,6 +69,8 @@ class Plan:
         return self.architecture.min_size
 
     def exactness(self) -> str:
+        if self.symmetry.exactness:
+            return self.symmetry.exactness
         if self.symmetry.right_angles_only:
             return "exact for every group element (rotations by multiples of 90 degrees and mirrors) at every size"
         return ("exact for the right-angle subgroup; other rotations steer band-limited filters "
@@ -106,7 +108,7 @@ def target_of(spec: Spec) -> Hardware:
     try:
         return resolve(spec.hints.target)
     except TargetError as error:
-        raise spec.error("hint.target", str(error)) from None
+        raise spec.error("hint.target", str(error), error.suggestion) from None
 
 
 def make_plan(spec: Spec) -> Plan:
@@ -199,6 +201,8 @@ def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
     elif op == "field_linear":
         flops = 2 * data["in_fields"] * data["out_fields"] * out.order
         algorithm, reason = "linear", "one matrix shared by all group elements: scores permute with the input"
+    elif "flops" in data:  # operations of other domains carry their own per-sample count and reason
+        flops, algorithm, reason = data["flops"], data.get("algorithm", ""), data.get("reason", "")
     elif op == "input":
         reason, time = "validated in forward", 0.0
     elif op == "output":

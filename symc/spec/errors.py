@@ -51,7 +51,7 @@ class SpecError(ValueError):
         return ""
 
     def _render(self) -> str:
-        head = f"line {self.line}, column {self.column}: {self.message}"
+        head = f"line {self.line}, column {self.column}: {self.message}" if self.text else self.message
         source = self.source_line.replace("\t", " ")
         parts = [head]
         if self.text:

@@ -211,6 +211,8 @@ class _Builder(Transformer):
         return self._hint(meta, "invariant_fraction", float(self._number(children[0], meta)))
 
     def target(self, meta, children):
+        if isinstance(children[0], Token):  # a user profile: checked when planning, which knows the files
+            return self._hint(meta, "target", str(children[0]))
         name = str(children[0].children[0]).lower()
         return self._hint(meta, "target", TARGETS[name])
 
