@@ -59,8 +59,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     cpu = calibrated_cpu()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; cpu profile: direct "
-          f"{ {d: f'{r / 1e9:.0f}G' for d, r in cpu.direct_rate.items()} } FLOP/s, fft {cpu.fft_rate / 1e9:.1f}G FLOP/s")
+    direct = "; ".join(f"{d}D " + ", ".join(f"{rate / 1e9:.0f}G at {taps} taps" for rate, taps in points)
+                       for d, points in sorted(cpu.direct_rate.items()))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; `target cpu` profile: direct {direct}; "
+          f"fft {cpu.fft_rate / 1e9:.1f}G FLOP/s")
     rows = []
     for index, shape in enumerate(shapes(args.quick), 1):
         direct_work = 6 * shape.batch * shape.cin * shape.cout

@@ -24,7 +24,7 @@ def read_spec(spec: SpecLike) -> Spec:
         return spec
     if isinstance(spec, Path):
         try:
-            text = spec.read_text(encoding="utf-8")
+            text = spec.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is not spec text
         except (OSError, UnicodeDecodeError) as error:
             raise SpecError(f"cannot read spec file {spec}: {error}") from None
         return parse(text)
@@ -49,13 +49,28 @@ def load_source(source: str, label: str = "model") -> types.ModuleType:
 
 
 def write_atomically(path: Union[str, Path], text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: never a partial file, old file kept on error."""
+    """Write `text` to `path` through a temporary file and a rename: never a partial file, old file kept on error.
+
+    The file gets the permissions it had, or those a plain `open` would give a new file (mkstemp's are 0600).
+    A path that exists but is no regular file (/dev/null, a named pipe) is written directly: renaming over it
+    would replace the device or pipe with a file.
+    """
     path = Path(path)
+    if path.is_symlink():  # replace the file the link points to, not the link
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file() and not path.is_dir():
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        return
     directory = path.parent if str(path.parent) else Path(".")
+    mode = _mode_for(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the data is on disk before the rename makes it visible
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -63,6 +78,16 @@ def write_atomically(path: Union[str, Path], text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """Permission bits for `path`: kept when it exists, else 0666 less the process umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _check_target(target: str) -> None:

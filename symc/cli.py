@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,12 +38,12 @@ def read_spec_text(source: str) -> tuple[str, str]:
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise UsageError(f"cannot read {source}: {error.strerror}") from None
+            raise UsageError(f"cannot read {source}: {error.strerror or error}") from None
         label = source
     if b"\x00" in data:
         raise UsageError(f"{label} is a binary file, not a spec")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not spec text
     except UnicodeDecodeError as error:
         raise UsageError(f"{label} is not UTF-8 text (byte {error.start})") from None
     if not text.strip():
@@ -57,22 +58,34 @@ def _compile_text(text: str, target: str | None, autotune: bool = False):
 
 def cmd_compile(args) -> int:
     text, _ = read_spec_text(args.spec)
+    if args.output not in (None, "-"):
+        _check_output(Path(args.output), args.spec)   # before compiling: a bad path fails fast
     compiled = _compile_text(text, args.target, args.autotune)
     if args.output in (None, "-"):
         sys.stdout.write(compiled.source)
         return EXIT_OK
-    output = Path(args.output)
-    if output.is_dir():
-        raise UsageError(f"output {args.output} is a directory; name a file, e.g. {output / 'model.py'}")
-    if not output.parent.exists() and str(output.parent) not in ("", "."):
-        raise UsageError(f"output directory {output.parent} does not exist")
     try:
-        compiled.write(output)
+        compiled.write(args.output)
     except OSError as error:
-        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+        raise UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
     print(f"wrote {args.output}: {compiled.spec.normalized()} ({compiled.plan.params:,} parameters)",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _check_output(output: Path, spec_source: str) -> None:
+    """A clear message for an output path that cannot be written, before any work is done."""
+    if output.is_dir():
+        raise UsageError(f"output {output} is a directory; name a file, e.g. {output / 'model.py'}")
+    parent = output.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"cannot write {output}: {parent} is a file, not a directory")
+    if not parent.exists():
+        raise UsageError(f"output directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {output}: directory {parent} is not writable")
+    if spec_source != "-" and output.exists() and os.path.samefile(output, spec_source):
+        raise UsageError(f"output {output} is the spec file itself; name another file")
 
 
 def cmd_plan(args) -> int:
@@ -106,6 +119,8 @@ def _write_png(dot: str, path: str) -> None:
 def _spec_argument(value: str) -> str:
     """--spec takes a .sym path or the spec text itself."""
     path = Path(value)
+    if "\n" not in value and len(value) < 4096 and path.is_dir():
+        raise UsageError(f"--spec {value} is a directory, not a spec file")
     if path.suffix == ".sym" or (len(value) < 4096 and "\n" not in value and path.is_file()):
         return read_spec_text(value)[0]
     return value
@@ -126,7 +141,12 @@ def cmd_check(args) -> int:
     if spec_text is None:
         raise UsageError(f"{args.model} has no SPEC string; pass the symmetry with --spec")
     sizes = [tuple(int(s) for s in size.lower().split("x")) for size in args.size] if args.size else None
-    report = check(module, spec_text, sizes=sizes)
+    try:
+        report = check(module, spec_text, sizes=sizes)
+    except SpecError:
+        raise
+    except ValueError as error:  # a spec the tester does not cover (another domain, hue, ...)
+        raise UsageError(str(error)) from None
     print(report)
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 
@@ -184,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except SpecError as error:
-        where = getattr(args, "spec", None) if args.command in ("compile", "plan") else None
-        where = "<stdin>" if where == "-" else where
-        print(f"symc: bad spec{f' in {where}' if where else ''}: {error}", file=sys.stderr)
+        if args.command in ("compile", "plan"):
+            where = "<stdin>" if args.spec == "-" else args.spec
+        else:
+            where = "--spec" if args.spec is not None else f"the SPEC of {args.model}"
+        print(f"symc: bad spec in {where}: {error}", file=sys.stderr)
     except UsageError as error:
         print(f"symc: {error}", file=sys.stderr)
     except BrokenPipeError:  # e.g. `symc plan spec.sym | head`
@@ -195,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("symc: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("symc: out of memory (a smaller spec or --size may fit)", file=sys.stderr)
+    except Exception as error:  # a bug in symc: one clear line, never exit 0 or 1; the traceback on request
+        if os.environ.get("SYMC_DEBUG"):
+            raise
+        print(f"symc: internal error ({type(error).__name__}: {error}); this is a bug in symc, please report it "
+              "with the spec (SYMC_DEBUG=1 shows the traceback)", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from ..groups import point_group
 from ..groups.finite import FiniteGroup, PlanarGroup
 from ..spec.model import Spec
+from ..spec.normalize import factor_text
 
 # What the image lowering handles today; everything else in the language parses but is refused with a clear message.
 IMAGE_FACTORS = {"translation", "rotation", "dihedral", "flip"}
@@ -17,6 +18,9 @@ SUPPORTED_HINT_VALUES = {
     "boundary": {"zero"},
 }
 UNSUPPORTED_HINTS = {"invariant_fraction": "invariant fraction"}
+# Every layer keeps one channel per group element and the generated file holds an order x order table, so very large
+# orders would only give huge, slow files; escnn-style models use up to C16/D16.
+MAX_GROUP_ORDER = 128
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ def analyze(spec: Spec) -> Symmetry:
                          "leave it out (translation-equivariant models ignore absolute position)")
     for index, output in enumerate(spec.outputs):
         if output.kind not in IMAGE_OUTPUTS:
-            raise spec.error(f"output.{index}", f"'{output.kind}' output is not supported on images")
+            raise spec.error(f"output.{index}", f"'{output.kind}' output is not supported on images; supported: "
+                             "invariant, equivariant, equivariant K fields and orientation outputs")
     for name, allowed in SUPPORTED_HINT_VALUES.items():
         value = getattr(spec.hints, name)
         if value is not None and value not in allowed:
@@ -78,9 +83,25 @@ def analyze(spec: Spec) -> Symmetry:
                              f"supported: {', '.join(sorted(allowed))}")
     for name, words in UNSUPPORTED_HINTS.items():
         if getattr(spec.hints, name) is not None:
-            raise spec.error(f"hint.{name}", f"the '{words}' hint is not supported yet")
+            raise spec.error(f"hint.{name}", f"the '{words}' hint is not supported yet for images; leave it out "
+                             "(every layer holds regular fields)")
+    _check_group_order(spec)
     group = point_group(spec.symmetry)
     for index, output in enumerate(spec.outputs):
         if output.kind == "orientation" and group.order == 1:
             raise spec.error(f"output.{index}", "orientation output needs a rotation or mirror group")
     return Symmetry(domain=domain, group=group, translation=spec.translation)
+
+
+def _check_group_order(spec: Spec) -> None:
+    """Refuse rotation groups above MAX_GROUP_ORDER elements, at the clause that asks for one."""
+    mirrored = any(factor.kind in ("flip", "dihedral") for factor in spec.symmetry)
+    for index, factor in enumerate(spec.symmetry):
+        if factor.kind in ("rotation", "dihedral"):
+            order = factor.n * (2 if mirrored else 1)
+            if order > MAX_GROUP_ORDER:
+                with_mirror = " with the mirror" if mirrored and factor.kind == "rotation" else ""
+                raise spec.error(f"symmetry.{index}", f"'{factor_text(factor)}'{with_mirror} is a group of {order:,} "
+                                 f"elements, which is not supported; supported: up to {MAX_GROUP_ORDER} elements "
+                                 f"('C{MAX_GROUP_ORDER}', 'D{MAX_GROUP_ORDER // 2}'), since every layer keeps one "
+                                 "channel per element")

@@ -47,7 +47,8 @@ class ExpandedConv2d(torch.nn.Module):
 
     def filter_bank(self) -> torch.Tensor:
         # In eval mode the bank only changes when the base weight does (optimizer step, load_state_dict).
-        if self.training:
+        # Compiled graphs (torch.compile) expand inside the graph instead: a Python-side cache cannot be traced.
+        if self.training or torch.compiler.is_compiling():
             self._cached_weight = None
             return self.expand_weight()
         version = self.weight._version
@@ -59,7 +60,7 @@ class ExpandedConv2d(torch.nn.Module):
 
     def _spectrum(self, x: torch.Tensor, bank: torch.Tensor):
         """The filters' FFT; in eval mode kept until the bank or the input size changes."""
-        if self.training:
+        if self.training or torch.compiler.is_compiling():
             return None
         sizes = fft_sizes(x, bank, False)
         if self._cached_spectrum is None or self._cached_sizes != sizes or self._cached_bank is not bank:

@@ -121,6 +121,8 @@ def _fit_budget(spec, symmetry, arch, base, budget, reasons) -> tuple[int, ...]:
         return count_params(spec, symmetry, _replace(arch, widths=widths, head_hidden=widths[-1]))
 
     low, high = 1e-3, 1e3
+    while params(scaled(high)) < budget and high < 1e7:  # budgets far above the default model
+        low, high = high, high * 10
     for _ in range(60):  # parameters grow monotonically (roughly quadratically) with the factor
         mid = math.sqrt(low * high)
         if params(scaled(mid)) > budget:
@@ -130,9 +132,21 @@ def _fit_budget(spec, symmetry, arch, base, budget, reasons) -> tuple[int, ...]:
     candidates = {scaled(low), scaled(high)}
     best = min(candidates, key=lambda w: abs(params(w) - budget))
     got = params(best)
+    if abs(got - budget) > 0.1 * budget:
+        _budget_missed(spec, budget, params(scaled(0.0)), sorted(params(w) for w in candidates))
     reasons["widths"] = (f"default widths scaled to the params budget {budget:,}: {got:,} "
                          f"({100.0 * (got - budget) / budget:+.1f}%)")
     return best
+
+
+def _budget_missed(spec, budget: int, smallest: int, nearest: list[int]):
+    """A params budget the plan cannot land within 10% of is a SpecError, never a silently different model."""
+    if budget < smallest:
+        raise spec.error("hint.params", f"'params {budget}' is below the smallest model this spec allows: "
+                         f"{smallest:,} parameters with one field per layer; ask for at least {smallest:,} "
+                         "or lower the depth")
+    raise spec.error("hint.params", f"'params {budget}' cannot be met within 10% with whole fields per layer: "
+                     f"the nearest plans have {' and '.join(f'{n:,}' for n in nearest)} parameters")
 
 
 def _align_widths(spec, symmetry, widths, hardware: Hardware, dtype: str, reasons) -> tuple[int, ...]:

@@ -41,6 +41,8 @@ OVERLAPS = {
     frozenset({"translation", "SE"}): "overlap: SE(n) already contains the translations",
     **{frozenset(pair): "are both rigid-motion groups: give one" for pair in combinations(RIGID, 2)},
 }
+# Deeper plans take seconds to build and give megabytes of source; no equivariant architecture needs them.
+MAX_LAYERS = 1000
 OUTPUT_NAMES = {"invariant": "invariant", "equivariant": "equivariant", "vector": "vector",
                 "fields": "field", "orientation": "orientation"}
 
@@ -142,6 +144,12 @@ class _Checks:
             later = self.later("hint.width", "hint.widths")
             self.fail(later, f"'{self.written('hint.width')}' and '{self.written('hint.widths')}' both set the "
                              "width: give one")
+        for name in ("width", "widths"):
+            if hints.params is not None and getattr(hints, name) is not None:
+                later = self.later("hint.params", f"hint.{name}")
+                other = f"hint.{name}" if later == "hint.params" else "hint.params"
+                self.fail(later, f"'{self.written(later)}' and '{self.written(other)}' ({self.place(other)}) both "
+                                 "set the size of the model: give one ('params' scales the default widths)")
         self.layer_counts()
         if hints.kernel and any(size % 2 == 0 for size in hints.kernel):
             self.fail("hint.kernel", f"kernel sizes must be odd so filters have a center: "
@@ -158,6 +166,10 @@ class _Checks:
                   "hint.widths": len(hints.widths) if hints.widths else None,
                   "hint.kernel": len(hints.kernel) if hints.kernel and len(hints.kernel) > 1 else None}
         given = [(key, count) for key, count in counts.items() if count is not None]
+        for key, count in given:
+            if count > MAX_LAYERS:
+                self.fail(key, f"'{self.written(key)}' asks for {count:,} layers, which is not supported; "
+                               f"supported: up to {MAX_LAYERS} layers")
         for (a, count_a), (b, count_b) in combinations(given, 2):
             if count_a != count_b:
                 later = self.later(a, b)
