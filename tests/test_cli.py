@@ -8,50 +8,32 @@ import pytest
 
 from symc.cli import main
 
+MODEL_HEADER = textwrap.dedent("""
+    import torch
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv = torch.nn.Conv2d(1, 8, 3, padding=1)
+            self.head = torch.nn.Linear(8, 3)
+            self.bias = torch.nn.Parameter(torch.linspace(0, 1, 20).repeat(20, 1))
+        def features(self, x):
+            return self.head(torch.relu(self.conv(x)).mean(dim=(-2, -1)))
+""")
+ROTATION_AVERAGE = "sum(self.features(torch.rot90(x, k, (-2, -1))) for k in range(4)) / 4"
+
 BAD_MODELS = {
     # A plain CNN is translation-equivariant only: claimed as p4 it must fail on the 90-degree rows.
-    "plain_cnn_as_p4": ("image 1x20x20; p4; invariant output 3", textwrap.dedent("""
-        import torch
-        class Model(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                torch.manual_seed(0)
-                self.conv = torch.nn.Conv2d(1, 8, 3, padding=1)
-                self.head = torch.nn.Linear(8, 3)
-            def forward(self, x):
-                return self.head(torch.relu(self.conv(x)).mean(dim=(-2, -1)))
-    """)),
+    "plain_cnn_as_p4": ("image 1x20x20; p4; invariant output 3", "self.features(x)"),
     # Averaging over the four rotations makes a C4-invariant model, which is not mirror-invariant.
-    "c4_model_as_d4": ("image 1x20x20; D4; invariant output 3", textwrap.dedent("""
-        import torch
-        class Model(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                torch.manual_seed(0)
-                self.conv = torch.nn.Conv2d(1, 8, 3, padding=1)
-                self.head = torch.nn.Linear(8, 3)
-            def forward(self, x):
-                outs = [self.head(torch.relu(self.conv(torch.rot90(x, k, (-2, -1)))).mean(dim=(-2, -1)))
-                        for k in range(4)]
-                return sum(outs) / 4
-    """)),
-    # A symmetrized model plus a fixed bias that depends on absolute position.
-    "position_bias_as_p4": ("image 1x20x20; p4; invariant output 3", textwrap.dedent("""
-        import torch
-        class Model(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                torch.manual_seed(0)
-                self.conv = torch.nn.Conv2d(1, 8, 3, padding=1)
-                self.bias = torch.nn.Parameter(torch.linspace(0, 1, 20).repeat(20, 1))
-                self.head = torch.nn.Linear(8, 3)
-            def forward(self, x):
-                x = x + self.bias
-                outs = [self.head(torch.relu(self.conv(torch.rot90(x, k, (-2, -1)))).mean(dim=(-2, -1)))
-                        for k in range(4)]
-                return sum(outs) / 4
-    """)),
+    "c4_model_as_d4": ("image 1x20x20; D4; invariant output 3", ROTATION_AVERAGE),
+    # A symmetrized model fed the input plus a fixed bias that depends on absolute position.
+    "position_bias_as_p4": ("image 1x20x20; p4; invariant output 3", ROTATION_AVERAGE.replace("(x,", "(x + self.bias,")),
 }
+
+
+def model_source(forward: str) -> str:
+    return MODEL_HEADER + f"    def forward(self, x):\n        return {forward}\n"
 
 
 def run(*args, stdin=None):
@@ -81,9 +63,9 @@ def test_compile_then_check_passes(tmp_path, spec, size):
 
 @pytest.mark.parametrize("name", sorted(BAD_MODELS))
 def test_check_fails_with_exit_1_on_bad_models(tmp_path, name):
-    spec, source = BAD_MODELS[name]
+    spec, forward = BAD_MODELS[name]
     path = tmp_path / f"{name}.py"
-    path.write_text(source)
+    path.write_text(model_source(forward))
     result = run("check", str(path), "--spec", spec)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL" in result.stdout
@@ -94,8 +76,8 @@ def test_check_fails_with_exit_1_on_bad_models(tmp_path, name):
 
 
 def test_check_with_class_option_and_spec_file(tmp_path):
-    spec, source = BAD_MODELS["c4_model_as_d4"]
-    (tmp_path / "m.py").write_text(source.replace("class Model", "class Rotations"))
+    _, forward = BAD_MODELS["c4_model_as_d4"]
+    (tmp_path / "m.py").write_text(model_source(forward).replace("class Model", "class Rotations"))
     (tmp_path / "c4.sym").write_text("image 1x20x20; p4; invariant output 3\n")
     result = run("check", str(tmp_path / "m.py"), "--spec", str(tmp_path / "c4.sym"), "--class", "Rotations")
     assert result.returncode == 0, result.stdout + result.stderr
