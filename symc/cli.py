@@ -152,9 +152,10 @@ def cmd_check(args) -> int:
 
 
 def _size(value: str) -> str:
-    parts = value.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"size must look like 32x32, got {value!r}")
+    parts = value.lower().split("x")  # HxW for images, L or N for sequences, sets, graphs and points, DxHxW
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"size must look like 32x32 (images), 64 (length or number of elements) "
+                                         f"or 8x8x8 (volumes), got {value!r}")
     return value
 
 
@@ -190,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", metavar="SPEC", help="spec text or .sym file (default: the file's SPEC string)")
     p.add_argument("--class", dest="class_name", metavar="NAME", help="the nn.Module class (default: Model)")
     p.add_argument("--size", metavar="HxW", action="append", type=_size,
-                   help="input size to test (repeatable; default: the spec's size, or 32x32 and 33x33)")
+                   help="input size to test (repeatable; HxW for images, L or N for sequences, sets, graphs and "
+                        "point clouds, DxHxW for volumes; default: the spec's size, or two sizes, one odd)")
     p.set_defaults(run=cmd_check)
     return parser
 

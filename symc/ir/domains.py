@@ -50,8 +50,6 @@ def _check_hints(spec: Spec, domain: str) -> None:
             if getattr(hints, name) is not None:
                 raise spec.error(f"hint.{name}", f"the '{name}' hint is for grids (images, volumes, sequences); "
                                  f"{domain}s have no grid to convolve over")
-    if hints.conv == "fft" and hints.boundary == "circular" and domain == "volume":
-        raise spec.error("hint.conv", "FFT convolution of volumes supports the zero boundary only")
 
 
 def _sequence(spec: Spec) -> Symmetry:

@@ -14,7 +14,10 @@ from ..spec.model import Spec
 from .symmetry import Symmetry
 
 OPS = ("input", "lift", "group_conv", "norm", "activation", "downsample", "group_pool", "global_pool",
-       "field_linear", "head", "output")
+       "field_linear", "head", "output",
+       # sequences (attention), sets, graphs and point clouds
+       "embed", "position", "attention", "deepsets", "message_passing", "egnn", "set_pool", "element_linear",
+       "vector_head")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class Architecture:
     group_pooling: str = "max"
     head_hidden: int = 0
     boundary: str = "zero"
+    backbone: str = "conv"
+    position_encoding: str = "none"
+    heads: int = 0
+    layout: str = ""
+    """The input layout as forward takes it, e.g. '(B, 2, L)'; empty for images."""
     reasons: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -101,5 +109,10 @@ class GraphBuilder:
 def build_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
     """The IR for the spec's domain (each domain has its own builder module)."""
     from .image import build_image_ir
-    builders = {"image": build_image_ir}
+    from .points import build_point_ir
+    from .sequence import build_sequence_ir
+    from .sets import build_graph_ir, build_set_ir
+    from .volume import build_volume_ir
+    builders = {"image": build_image_ir, "sequence": build_sequence_ir, "set": build_set_ir, "graph": build_graph_ir,
+                "point cloud": build_point_ir, "volume": build_volume_ir}
     return builders[symmetry.domain](spec, symmetry, arch)

@@ -14,7 +14,10 @@ def halve(size: int) -> int:
 
 
 def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
-    """The image network: lift, regular group-conv blocks, then one head branch per declared output."""
+    """The image network: lift, regular group-conv blocks, then one head branch per declared output.
+
+    Nothing here is two-dimensional but the planning size: sequences and volumes reuse it on their grids.
+    """
     b = GraphBuilder(symmetry)
     order = symmetry.order
     size = arch.input_size
@@ -24,10 +27,11 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     for layer, (width, kernel) in enumerate(zip(arch.widths, arch.kernels)):
         if layer == 0:
             node = b.add("lift", node, b.regular(width, size), in_channels=channels, out_fields=width,
-                         kernel=kernel, params=width * channels * kernel * kernel, layer=layer)
+                         kernel=kernel, params=width * channels * kernel ** len(size), layer=layer)
         else:
             node = b.add("group_conv", node, b.regular(width, size), in_fields=in_fields, out_fields=width,
-                         kernel=kernel, params=width * in_fields * order * kernel * kernel, layer=layer)
+                         kernel=kernel, params=width * in_fields * order * kernel ** len(size),
+                         layer=layer)
         if arch.norm != "none":
             node = b.add("norm", node, b.regular(width, size), kind=arch.norm, fields=width, params=2 * width)
         node = b.add("activation", node, b.regular(width, size), kind=arch.activation, params=0)

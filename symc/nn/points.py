@@ -20,16 +20,17 @@ def cloud_centre(pos: torch.Tensor, translation: bool) -> torch.Tensor:
 
 def pseudo_scalars(pos: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
     """(B, N, N) signed areas (2D) or signed volumes (3D) of point pairs about the centre: invariant under
-    rotations, negated by mirrors."""
+    rotations, negated by mirrors. Divided by powers of the cloud's mean squared radius so they scale like a length."""
     rel = pos - centre
     a = rel.unsqueeze(2)  # x_i
     b = rel.unsqueeze(1)  # x_j
+    spread = rel.pow(2).sum(dim=-1).mean(dim=1)[:, None, None] + 1e-6  # (B, 1, 1)
     if pos.shape[-1] == 2:
-        return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+        return (a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]) / spread.sqrt()
     # u: a vector that turns with the cloud (and mirrors with it), weighted so it is rarely zero
     moment = (rel * rel.pow(2).sum(dim=-1, keepdim=True)).mean(dim=1)  # (B, 3)
     cross = torch.cross(a.expand(-1, -1, b.shape[2], -1), b.expand(-1, a.shape[1], -1, -1), dim=-1)
-    return (cross * moment[:, None, None, :]).sum(dim=-1)
+    return (cross * moment[:, None, None, :]).sum(dim=-1) / spread.pow(2)
 
 
 class EGNNLayer(torch.nn.Module):

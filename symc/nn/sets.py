@@ -93,3 +93,8 @@ def check_graph_input(x: torch.Tensor, adj: torch.Tensor, features: int, layout:
                          f"got shape {tuple(adj.shape)}")
     if not adj.is_floating_point():
         raise ValueError(f"expected a floating-point adjacency (B, N, N), got dtype {adj.dtype}")
+
+
+def zero_padded(y: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Per-element outputs (B, N, K) with padded elements (mask False) set to zero."""
+    return y if mask is None else y * mask.unsqueeze(-1).to(y.dtype)

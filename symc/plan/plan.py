@@ -10,6 +10,7 @@ from ..ir.symmetry import Symmetry, analyze
 from ..spec.model import Spec
 from .cost import DTYPE_BYTES, ConvShape, TrainingMemory, choose_conv, direct_flops, training_memory
 from .hardware import Hardware, TargetError, resolve
+from .domains import choose_domain_architecture
 from .sizing import choose_architecture
 
 DEFAULT_BATCH = 8
@@ -117,7 +118,7 @@ def make_plan(spec: Spec) -> Plan:
     hardware = target_of(spec)
     dtype = spec.hints.dtype or "float32"
     architects = {"image": choose_architecture}
-    arch = architects[symmetry.domain](spec, symmetry, hardware, dtype)
+    arch = architects.get(symmetry.domain, choose_domain_architecture)(spec, symmetry, hardware, dtype)
     graph = build_ir(spec, symmetry, arch)
     batch = spec.hints.batch or DEFAULT_BATCH
     context = _Context(hardware, dtype, batch, spec.hints.conv or "auto")
@@ -181,6 +182,8 @@ def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
             reason += "; channels_last: the tensor cores' native layout"
         else:
             memory_format = "contiguous"
+            if algorithm == "direct":
+                reason += "; contiguous: channels_last backward is slow on CPUs (autotune measures both)"
         data["memory_format"] = memory_format
         reason += f"; filters expanded from {data['params']:,} base weights, cached in eval"
     elif op == "norm":
@@ -234,13 +237,17 @@ def _time_text(seconds: float) -> str:
 
 def render_table(plan: Plan) -> str:
     arch = plan.architecture
-    h, w = arch.input_size
+    size = "x".join(str(s) for s in arch.input_size)
+    if arch.layout:  # other domains state their own layout; the sizes are L, N or DxHxW
+        layout = f"{arch.layout}; FLOPs and memory per sample at size {size}"
+    else:
+        layout = (f"(B, {plan.spec.domain.channels}, H, W), H and W >= {plan.min_size}; FLOPs and memory per sample "
+                  f"at {size}")
     memory = plan.training_memory
     lines = [
         f"spec:      {plan.spec.normalized()}",
         f"symmetry:  {plan.symmetry.describe()}; {plan.exactness()}",
-        f"input:     (B, {plan.spec.domain.channels}, H, W), H and W >= {plan.min_size}; FLOPs and memory per sample "
-        f"at {h}x{w}, {plan.dtype}",
+        f"input:     {layout}, {plan.dtype}",
         f"target:    {plan.hardware.name} ({plan.hardware.source}); times are forward + backward at batch "
         f"{plan.batch}{', measured by autotune' if plan.autotuned else ', estimated by the cost model'}",
         "",
@@ -262,11 +269,13 @@ def render_table(plan: Plan) -> str:
                  f"activations {_human(memory.activations_per_sample * plan.batch)}B); largest batch that fits "
                  f"{plan.hardware.name}'s {_human(plan.hardware.memory)}B: {memory.largest_batch:,}")
     lines.append("choices:")
-    for key in ("input", "depth", "widths", "kernel", "downsample", "pooling", "alignment"):
+    for key in ("input", "backbone", "position encoding", "heads", "boundary", "depth", "widths", "kernel",
+                "downsample", "pooling", "alignment"):
         if key in arch.reasons:
             lines.append(f"  {key}: {arch.reasons[key]}")
-    lines.append(f"  widths (fields): {', '.join(str(x) for x in arch.widths)}; kernels: "
-                 f"{', '.join(str(x) for x in arch.kernels)}")
+    kernels = f"; kernels: {', '.join(str(x) for x in arch.kernels)}" if arch.kernels else ""
+    sizes = "widths (fields)" if arch.kernels or not arch.layout else "widths per layer"
+    lines.append(f"  {sizes}: {', '.join(str(x) for x in arch.widths)}{kernels}")
     return "\n".join(lines)
 
 

@@ -70,13 +70,17 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
     for fields and orientation outputs). Sizes: `sizes` (pairs, or ints for squares), else the spec's shape,
     else 32x32 and 33x33. Inputs are float64, cast to `dtype` for the forward. The module runs in eval mode
     under no_grad and gets its previous modes back afterwards. Translations are not tested.
-    Raises ValueError for specs the tester does not cover (non-image domains, hue, scale, ...).
+    Other domains are tested by symc.testing.domains with their own exact actions (CONTRACT section 5).
+    Raises ValueError for specs the tester does not cover (hue, scale, ...).
     """
     spec = as_spec(spec)
-    group = image_group(spec)
-    sizes = image_sizes(spec, sizes)
     if batch < 2:
         raise ValueError("symc check: batch must be >= 2 (the error is scaled by the spread across the batch)")
+    if spec.domain.kind != "image":
+        from .domains import check_domain  # sequences, sets, graphs, point clouds, volumes: one module each
+        return check_domain(module, spec, sizes=sizes, batch=batch, seed=seed, dtype=dtype)
+    group = image_group(spec)
+    sizes = image_sizes(spec, sizes)
     model = _Model(module, spec, group, dtype)
     rows = []
     with _eval_mode(module), torch.no_grad():
@@ -149,7 +153,7 @@ class _Model:
     def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         try:
             result = self.module(x.to(device=self.device, dtype=self.dtype))
-        except Exception as error:  # any model bug is a finding to report, not a crash of the tester
+        except (Exception, SystemExit) as error:  # any model bug is a finding to report, not a crash or an exit
             raise ModelError(f"forward raised {type(error).__name__}: {_first_line(error)}") from error
         outputs = result if isinstance(result, (tuple, list)) else (result,)
         if len(outputs) != len(self.outputs):

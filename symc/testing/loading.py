@@ -50,7 +50,7 @@ def _import_file(path: Path):
     except SyntaxError as error:
         del sys.modules[name]
         raise ValueError(f"syntax error in {path}, line {error.lineno}: {error.msg}") from error
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a file that calls exit() must not end `symc check` with its code
         del sys.modules[name]
         raise ValueError(f"importing {path} raised {type(error).__name__}: {error}") from error
     finally:
@@ -76,5 +76,5 @@ def _construct(cls: type, path: Path) -> torch.nn.Module:
                          f"the checker builds it with none")
     try:
         return cls()
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         raise ValueError(f"{cls.__name__}() in {path} raised {type(error).__name__}: {error}") from error

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Row:
-    size: tuple[int, int]
+    size: tuple[int, ...]
+    """(H, W) of images, (L,) of sequences, (N,) of sets, graphs and point clouds, (D, H, W) of volumes."""
     element: str
     output: int | None
     """Index of the output in the spec's order; None when the forward itself failed."""
@@ -72,7 +73,7 @@ COLUMNS = ("size", "element", "output", "error", "tolerance", "kind", "result", 
 
 def _cells(row: Row) -> tuple[str, ...]:
     error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
-    return (f"{row.size[0]}x{row.size[1]}", row.element, "-" if row.output is None else str(row.output), error, f"{row.tolerance:g}",
+    return ("x".join(str(s) for s in row.size), row.element, "-" if row.output is None else str(row.output), error, f"{row.tolerance:g}",
             "exact" if row.exact else "approx", "ok" if row.ok else "FAIL", row.note)
 
 
