@@ -145,8 +145,8 @@ def cmd_check(args) -> int:
         report = check(module, spec_text, sizes=sizes)
     except SpecError:
         raise
-    except ValueError as error:  # a spec the tester does not cover (another domain, hue, ...)
-        raise UsageError(str(error)) from None
+    except ValueError as error:  # a spec the tester does not cover (hue, scale, ...)
+        raise UsageError(str(error).removeprefix("symc check: ")) from None
     print(report)
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 

@@ -75,7 +75,7 @@ BAD_SPECS = [
     ("point cloud; E(3) x translation", 1, 21, "E(n) already contains the translations"),
     ("image; no translation; translation", 1, 24, "'translation' contradicts 'no translation' (line 1, column 8)"),
     ("image; translation\nno translation", 2, 1, "'no translation' contradicts 'translation'"),
-    ("point cloud; SE(3); no translation", 1, 21, "contradicts 'SE(3)', which contains translations"),
+    ("point cloud; SE(3); no translation", 1, 21, "contradicts 'SE(3)' (line 1, column 14), which contains"),
     ("set; no translation", 1, 6, "sets have no positions to shift"),
     ("image; no translation; no translation", 1, 24, "'no translation' given twice"),
     # outputs
@@ -87,7 +87,7 @@ BAD_SPECS = [
     # hints
     ("image; depth 4\ndepth 5", 2, 1, "'depth' given twice (line 1, column 8 and line 2, column 1)"),
     ("image; target T4 batch 8; batch 16", 1, 27, "'batch' given twice (line 1, column 18"),
-    ("image; widths 8,16; width 4", 1, 21, "'width 4' and 'widths 8,16' both set the width"),
+    ("image; widths 8,16; width 4", 1, 21, "'width 4' and 'widths 8,16' (line 1, column 8) both set the width"),
     ("image; widths 8,16\ndepth 3", 2, 1, "'depth 3' and 'widths 8,16' (line 1, column 8) disagree on the number"),
     ("image; kernel 3,5,7; depth 2", 1, 22, "disagree on the number of layers: 2 and 3"),
     ("image; kernel 3,5; widths 8,16,32", 1, 20, "disagree on the number of layers: 3 and 2"),

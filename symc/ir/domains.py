@@ -56,14 +56,17 @@ def _sequence(spec: Spec) -> Symmetry:
     reversal = any(f.kind == "time reversal" for f in spec.symmetry)
     group = DihedralGroup(1) if reversal else TrivialGroup()
     circular = spec.hints.boundary == "circular"
-    parts = ["time reversal" if reversal else "no reversal"]
-    parts.append(("circular shifts" if circular else "translations") if spec.translation else "no translations")
+    parts = ["time reversal"] if reversal else []
+    if spec.translation:
+        parts.append("circular shifts" if circular else "translations")
+    else:
+        parts.append("positions matter (no translation)")
     exact = ["reversal exactly (filters and attention scores symmetric under it)"] if reversal else []
     if spec.translation:
         exact.append("circular shifts exactly (stride 1 everywhere)" if circular else
                      "shifts away from the ends exactly; 'boundary circular' makes every circular shift exact")
     return Symmetry(domain="sequence", group=group, translation=spec.translation,
-                    summary=" with ".join(parts),
+                    summary=" and ".join(parts) if spec.translation else "; ".join(parts),
                     exactness=("equivariant to " + " and ".join(exact)) if exact else "positions may matter")
 
 
@@ -76,7 +79,8 @@ def _set(spec: Spec) -> Symmetry:
 def _graph(spec: Spec) -> Symmetry:
     return Symmetry(domain="graph", group=TrivialGroup(), translation=False, permutation=True,
                     summary="permutations of the N nodes (x[:, p], adj[:, p][:, :, p])",
-                    exactness="exact for every node permutation: messages are summed over neighbours")
+                    exactness="exact for every node permutation: messages travel through the adjacency, which "
+                              "permutes with the nodes")
 
 
 def _point_cloud(spec: Spec) -> Symmetry:

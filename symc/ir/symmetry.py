@@ -89,7 +89,9 @@ def analyze(spec: Spec) -> Symmetry:
     group = point_group(spec.symmetry)
     for index, output in enumerate(spec.outputs):
         if output.kind == "orientation" and group.order == 1:
-            raise spec.error(f"output.{index}", "orientation output needs a rotation or mirror group")
+            raise spec.error(f"output.{index}", "orientation output needs a rotation or mirror group with more "
+                             "than one element, but this spec's group is trivial; supported with 'rotation N' "
+                             "(N at least 2), 'D<N>' or 'flip'")
     return Symmetry(domain=domain, group=group, translation=spec.translation)
 
 

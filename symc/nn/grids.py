@@ -63,7 +63,8 @@ class RegularConvNd(torch.nn.Module):
         return bank.reshape([self.out_fields * self.order, self.in_channels] + [self.kernel_size] * self.dims)
 
     def filter_bank(self) -> torch.Tensor:
-        if self.training:
+        # Traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into them.
+        if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
             self._cached_bank = None
             return self.expand_weight()
         if self._cached_bank is None or self._cached_version != self.weight._version:
@@ -164,7 +165,7 @@ def check_grid_input(x: torch.Tensor, channels: int, rank: int, min_size: int, l
     if min(x.shape[2:]) < min_size:
         raise ValueError(f"expected input of shape {layout} with every size at least {min_size}, got "
                          f"{tuple(x.shape)}")
-    if cube and len(set(x.shape[2:])) != 1:
+    if cube and (x.shape[2] != x.shape[3] or x.shape[3] != x.shape[4]):
         raise ValueError(f"expected a cubic input {layout} with D = H = W (cube symmetries turn it by 90 degrees), "
                          f"got {tuple(x.shape)}")
     if not x.is_floating_point():

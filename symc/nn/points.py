@@ -3,8 +3,9 @@
 Layers see the points only through invariants of the declared group: squared distances between points, squared
 distances to the centre (the centroid when translations are in the group, the origin when they are not), and, for
 rotation-only groups (SE(n), SO(n)), pseudo-scalars that change sign under a mirror: signed areas (x_i - c) x (x_j - c)
-in 2D, signed volumes det[x_i - c, x_j - c, u] in 3D with u a moment vector of the cloud. Coordinates are updated
-along differences x_i - x_j (and, without translations, along x_i itself), so they move with the points.
+in 2D, signed volumes det[x_i - c, x_j - c, u] in 3D with u a moment vector of the cloud, and the cloud's handedness.
+Coordinates are updated along differences x_i - x_j (and, without translations, along x_i itself), so they move with
+the points.
 """
 import torch
 
@@ -19,18 +20,43 @@ def cloud_centre(pos: torch.Tensor, translation: bool) -> torch.Tensor:
 
 
 def pseudo_scalars(pos: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
-    """(B, N, N) signed areas (2D) or signed volumes (3D) of point pairs about the centre: invariant under
-    rotations, negated by mirrors. Divided by powers of the cloud's mean squared radius so they scale like a length."""
+    """(B, N, N) signed areas (2D) or signed volumes (3D) of point pairs about the centre, weighted by |x_j - c|^2:
+    invariant under rotations, negated by mirrors, and scaled by the cloud's mean squared radius to a length.
+
+    Without the weight they would average out over j (the centred points sum to zero), leaving layers nearly blind
+    to handedness; with it the mean over j is a cross product (2D) or a triple product (3D) of two different
+    moment vectors of the cloud, which is generically non-zero.
+    """
     rel = pos - centre
-    a = rel.unsqueeze(2)  # x_i
-    b = rel.unsqueeze(1)  # x_j
-    spread = rel.pow(2).sum(dim=-1).mean(dim=1)[:, None, None] + 1e-6  # (B, 1, 1)
+    a = rel.unsqueeze(2)  # x_i - c
+    b = rel.unsqueeze(1)  # x_j - c
+    squared = rel.pow(2).sum(dim=-1)  # (B, N)
+    spread = squared.mean(dim=1)[:, None, None] + 1e-6  # (B, 1, 1)
+    weight = squared.unsqueeze(1)  # |x_j - c|^2, (B, 1, N)
     if pos.shape[-1] == 2:
-        return (a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]) / spread.sqrt()
-    # u: a vector that turns with the cloud (and mirrors with it), weighted so it is rarely zero
-    moment = (rel * rel.pow(2).sum(dim=-1, keepdim=True)).mean(dim=1)  # (B, 3)
+        return (a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]) * weight / spread.pow(1.5)
+    # u: a vector that turns (and mirrors) with the cloud, a different moment from the weight's
+    moment = (rel * squared.pow(2).unsqueeze(-1)).mean(dim=1) / spread[:, 0].pow(2)  # (B, 3)
     cross = torch.cross(a.expand(-1, -1, b.shape[2], -1), b.expand(-1, a.shape[1], -1, -1), dim=-1)
-    return (cross * moment[:, None, None, :]).sum(dim=-1) / spread.pow(2)
+    return (cross * moment[:, None, None, :]).sum(dim=-1) * weight / spread.pow(2)
+
+
+def handedness(pos: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
+    """(B, 1) a pseudo-scalar of the whole cloud, scale-free: the cross product (2D) or triple product (3D) of its
+    moment vectors m_k = mean_i (x_i - c) (|x_i - c|^2 / r^2)^k / r, r^2 the mean squared radius.
+
+    Pair pseudo-scalars largely cancel when pooled over a centred cloud; this one does not, so a rotation-only model
+    sees a shape and its mirror image differently from its first layer on.
+    """
+    rel = pos - centre
+    squared = rel.pow(2).sum(dim=-1, keepdim=True)  # (B, N, 1)
+    spread = squared.mean(dim=1, keepdim=True) + 1e-6  # (B, 1, 1)
+    scaled = squared / spread
+    moments = [(rel / spread.sqrt() * scaled.pow(k)).mean(dim=1) for k in range(1, pos.shape[-1] + 1)]
+    if pos.shape[-1] == 2:
+        return (moments[0][:, 0] * moments[1][:, 1] - moments[0][:, 1] * moments[1][:, 0]).unsqueeze(-1)
+    # det[m1, m2, m3] as a triple product: torch's det has no half-precision kernels on CPU
+    return (moments[0] * torch.cross(moments[1], moments[2], dim=-1)).sum(dim=-1, keepdim=True)
 
 
 class EGNNLayer(torch.nn.Module):

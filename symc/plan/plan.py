@@ -82,6 +82,7 @@ class Plan:
         return {
             "spec": self.spec.normalized(),
             "group": self.symmetry.group.name,
+            "symmetry": self.symmetry.describe(),
             "order": self.symmetry.order,
             "exactness": self.exactness(),
             "min_size": self.min_size,

@@ -288,7 +288,7 @@ class _Builder(Transformer):
         value = self._number(token, meta)
         problem = ("must be a whole number" if value.denominator != 1 else
                    "must be at least 1" if value < 1 else
-                   "is too large" if value > MAX_COUNT else None)
+                   f"is too large (at most {MAX_COUNT:,})" if value > MAX_COUNT else None)
         if problem:
             raise SpecError(f"{what} {problem}, not {token}: '{self._source(meta)}'", token.line, token.column,
                             self.text)

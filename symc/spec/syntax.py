@@ -27,6 +27,16 @@ KINDS = {
     "image; C4 x": "a symmetry (such as 'rotation 4', 'D4', 'flip' or 'E(3)')",
 }
 NOTHING_BEFORE = re.compile(r"(?:[\s;]|#[^\n]*)*")      # only separators and comments
+# Characters that look like the language's own, as word processors and other keyboards type them.
+LOOKALIKES = {
+    "\u00d7": "write 'x' for products and shapes", "\uff1b": "write ';' (this one is full-width)",
+    "\uff0c": "write ',' (this one is full-width)", "\uff1a": "write ':' (this one is full-width)",
+    "\uff08": "write '(' (this one is full-width)", "\uff09": "write ')' (this one is full-width)",
+    "\u00a0": "a no-break space: write a plain space", "\u200b": "an invisible zero-width space: delete it",
+    "\ufeff": "an invisible byte-order mark: delete it", "\u2028": "a Unicode line separator: write a new line",
+    "\u2029": "a Unicode paragraph separator: write a new line",
+}
+EXPONENT = re.compile(r"[0-9]+(?:\.[0-9]*)?e\+?[0-9]{1,2}", re.IGNORECASE)
 
 
 def syntax_error(error: UnexpectedInput, text: str) -> SpecError:
@@ -44,21 +54,31 @@ def _unexpected_character(error: UnexpectedCharacters, text: str) -> SpecError:
     if char == "-" and text[position + 1:position + 2].isdigit():
         return SpecError(f"negative number in '{_clause_at(text, position)}': sizes and counts are at least 1",
                          error.line, error.column, text)
-    return SpecError(f"unexpected character {char!r} in '{_clause_at(text, position)}'",
+    advice = LOOKALIKES.get(char, "specs are words, numbers and the marks ; , ( ) : and #")
+    return SpecError(f"unexpected character {char!r} in '{_clause_at(text, position)}': {advice}",
                      error.line, error.column, text)
 
 
 def _unexpected_token(error: UnexpectedToken, text: str) -> SpecError:
     token = error.token
-    expected = {name for name in error.expected if name in keywords() or name in TERMINAL_WORDS}
+    # What the parser state accepts: `error.expected` is what the contextual lexer tried, which leaves out
+    # keywords when the token is a separator (`image; C4 x; ...` would list C<N> and D<N> alone).
+    parser_state = getattr(error, "interactive_parser", None)
+    accepted = parser_state.choices() if parser_state is not None else error.expected
+    expected = {name for name in accepted if name in keywords() or name in TERMINAL_WORDS}
     at_clause_start = clause_starts() <= expected
     if token.type == "$END" and at_clause_start:    # the grammar needs a clause only when none came yet
         return SpecError("the spec is empty: it needs at least a domain, such as 'image 1x28x28'", 1, 1, text)
     if token.type in ("$END", "_SEP"):
         position = token.end_pos if token.type == "$END" else token.start_pos
-        line, column = (token.end_line, token.end_column) if token.type == "$END" else (token.line, token.column)
+        comment = text.find("#", text.rfind("\n", 0, position) + 1, position)
+        if comment >= 0:        # `rotation # why` ends before the comment
+            position = comment
+        while position > 0 and text[position - 1] in " \t\r\f\v":   # right after the clause's last word (a
+            position -= 1                                             # "\r" of "\r\n" is no part of the line)
         clause = _clause_at(text, position)
-        return SpecError(f"'{clause}' is incomplete: expected {_describe(expected)}", line, column, text)
+        return SpecError(f"'{clause}' is incomplete: expected {_describe(expected)}", *_line_column(text, position),
+                         text)
 
     word = str(token)
     if token.type == "WORD" and word.lower() in _clause_words() and "_SEP" in expected:
@@ -70,7 +90,12 @@ def _unexpected_token(error: UnexpectedToken, text: str) -> SpecError:
     else:
         clause = _clause_at(text, token.start_pos)
         message = f"{_what(token)} in '{clause}': expected {_describe(expected)}"
+    lookalike = next((c for c in text[token.end_pos:token.end_pos + 1] if c in LOOKALIKES), None)
+    if lookalike:       # `image 1×28×28`: the number is fine, the character after it is the problem
+        message += f" ({lookalike!r} after it: {LOOKALIKES[lookalike]})"
     suggestion = _suggest(word, expected) if token.type == "WORD" and not word[0].isdigit() else None
+    if token.type == "WORD" and "NUMBER" in expected and EXPONENT.fullmatch(word):
+        suggestion = _written_out(word)     # `params 1e5`: the grammar has no exponents
     return SpecError(message, token.line, token.column, text, suggestion)
 
 
@@ -120,8 +145,26 @@ def _suggest(word: str, expected: set[str]) -> str | None:
     return closest(word, candidates, max_distance=limit)
 
 
+def _written_out(word: str) -> str | None:
+    """`1e5` as the grammar spells it ('100k'), when it is a whole number."""
+    from decimal import Decimal
+    value = Decimal(word)
+    if value != value.to_integral_value() or value >= 10 ** 12:
+        return None
+    value = int(value)
+    for suffix, size in (("M", 10 ** 6), ("k", 10 ** 3)):
+        if value >= size and value % size == 0:
+            return f"{value // size}{suffix}"
+    return str(value)
+
+
 def _clause_at(text: str, position: int) -> str:
     """The clause around `position`: from the previous separator to the next separator or comment."""
     start = max(text.rfind(";", 0, position), text.rfind("\n", 0, position)) + 1
-    ends = [i for i in (text.find(c, position) for c in ";\n#") if i >= 0]
-    return text[start:min(ends, default=len(text))].strip()
+    ends = [i for i in (text.find(c, start) for c in ";\n#") if i >= 0]
+    return " ".join(text[start:min(ends, default=len(text))].split())   # tabs and runs of spaces as one space
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of `position`, counting lines at "\n" only, as the parser does."""
+    return text.count("\n", 0, position) + 1, position - (text.rfind("\n", 0, position) + 1) + 1

@@ -115,7 +115,8 @@ class _Checks:
             self.fail("no translation", f"{domain}s have no positions to shift: leave 'no translation' out")
         for index, factor in enumerate(self.spec.symmetry):
             if factor.kind in ("E", "SE"):
-                self.fail("no translation", f"'no translation' contradicts '{self.written(f'symmetry.{index}')}', "
+                key = f"symmetry.{index}"
+                self.fail("no translation", f"'no translation' contradicts '{self.written(key)}' ({self.place(key)}), "
                                             f"which contains translations (O(n) and SO(n) do not)")
 
     def outputs(self):
@@ -132,7 +133,11 @@ class _Checks:
             if output.kind == "vector" and domain != "point cloud":
                 self.fail(key, f"'{written}' gives vectors that turn with the points: it is for point clouds, "
                                f"not {with_article(domain)}")
-            if output.kind in ("fields", "orientation") and domain != "image":
+            if output.kind == "fields" and domain != "image":
+                self.fail(key, f"'{written}' is for images, not {with_article(domain)}: "
+                               f"'equivariant output {output.size}' gives {output.size} channels that move with the "
+                               "input")
+            if output.kind == "orientation" and domain != "image":
                 self.fail(key, f"'{written}' is for images, not {with_article(domain)}")
             if output.kind == "orientation" and not any(f.kind in PLANE for f in self.spec.symmetry):
                 self.fail(key, f"'{written}' needs a rotation or mirror group to tell orientations apart "
@@ -142,8 +147,9 @@ class _Checks:
         hints = self.spec.hints
         if hints.width is not None and hints.widths is not None:
             later = self.later("hint.width", "hint.widths")
-            self.fail(later, f"'{self.written('hint.width')}' and '{self.written('hint.widths')}' both set the "
-                             "width: give one")
+            other = "hint.widths" if later == "hint.width" else "hint.width"
+            self.fail(later, f"'{self.written(later)}' and '{self.written(other)}' ({self.place(other)}) both set "
+                             "the width: give one")
         for name in ("width", "widths"):
             if hints.params is not None and getattr(hints, name) is not None:
                 later = self.later("hint.params", f"hint.{name}")
@@ -151,9 +157,10 @@ class _Checks:
                 self.fail(later, f"'{self.written(later)}' and '{self.written(other)}' ({self.place(other)}) both "
                                  "set the size of the model: give one ('params' scales the default widths)")
         self.layer_counts()
-        if hints.kernel and any(size % 2 == 0 for size in hints.kernel):
-            self.fail("hint.kernel", f"kernel sizes must be odd so filters have a center: "
-                                     f"'{self.written('hint.kernel')}'")
+        even = [size for size in hints.kernel or () if size % 2 == 0]
+        if even:
+            self.fail("hint.kernel", f"kernel sizes must be odd so filters have a center, but "
+                                     f"'{self.written('hint.kernel')}' has {even[0]}")
         fraction = hints.invariant_fraction
         if fraction is not None and not 0 <= fraction < 1:
             self.fail("hint.invariant_fraction", "the invariant fraction must be at least 0 and below 1: "

@@ -73,8 +73,10 @@ COLUMNS = ("size", "element", "output", "error", "tolerance", "kind", "result", 
 
 def _cells(row: Row) -> tuple[str, ...]:
     error = "-" if math.isnan(row.error) else f"{row.error:.2e}"
-    return ("x".join(str(s) for s in row.size), row.element, "-" if row.output is None else str(row.output), error, f"{row.tolerance:g}",
-            "exact" if row.exact else "approx", "ok" if row.ok else "FAIL", row.note)
+    size = "x".join(str(s) for s in row.size)
+    output = "-" if row.output is None else str(row.output)
+    return (size, row.element, output, error, f"{row.tolerance:g}", "exact" if row.exact else "approx",
+            "ok" if row.ok else "FAIL", row.note)
 
 
 def _table(rows: list[Row]) -> list[str]:

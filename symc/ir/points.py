@@ -1,0 +1,66 @@
+"""IR for point clouds: pos (B, N, D) [features (B, N, C)] -> embedded invariants -> EGNN layers -> heads."""
+from __future__ import annotations
+
+import networkx as nx
+
+from ..spec.model import Spec
+from .graph import Architecture, GraphBuilder
+from .sequence import add_token_head
+from .symmetry import Symmetry
+
+
+def egnn_params(width: int, pseudo: bool, coords: bool, about_origin: bool) -> int:
+    extra = 2 if pseudo else 1
+    edge = (2 * width + extra) * width + width + width * width + width
+    node = 2 * width * width + width + width * width + width
+    coord = (width * width + width + width + 1) if coords else 0
+    radial = (width + 1) if coords and about_origin else 0
+    return edge + node + 2 * width + coord + radial
+
+
+def node_invariants(symmetry: Symmetry, channels: int, dim: int) -> int:
+    """Per-point inputs of the embedding: features, then the squared distance to the centre, or (with no rotation
+    group) the coordinates relative to it; rotation-only groups add the cloud's handedness."""
+    handed = 1 if symmetry.rigid[:1] == "S" else 0
+    return channels + (1 + handed if symmetry.rigid else dim)
+
+
+def build_point_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
+    b = GraphBuilder(symmetry)
+    size = arch.input_size
+    count = size[0]
+    dim = spec.domain.dim
+    channels = spec.domain.channels
+    pseudo = symmetry.rigid[:1] == "S"  # SE(n), SO(n): orientation-sensitive invariants
+    coords = any(o.kind == "vector" for o in spec.outputs)
+    about_origin = not symmetry.translation
+    node = b.add("input", None, b.scalars(channels + dim, size), channels=channels, dim=dim)
+    width = arch.widths[0]
+    inputs = node_invariants(symmetry, channels, dim)
+    centre = "centroid" if symmetry.translation else "origin"
+    node = b.add("embed", node, b.scalars(width, size), in_features=inputs, out_features=width,
+                 params=inputs * width + width, flops=2 * count * inputs * width, algorithm="linear",
+                 reason=(f"features and squared distance to the {centre}: invariant" +
+                         ("; the cloud's handedness (a pseudo-scalar)" if pseudo else "") if symmetry.rigid else
+                         f"features and coordinates relative to the {centre}: no rotation symmetry declared"))
+    if len(set(arch.widths)) != 1:
+        raise spec.error("hint.widths", "EGNN layers are residual: give one width for every layer")
+    for layer in range(arch.depth):
+        node = b.add("egnn", node, b.scalars(width, size), width=width, pseudo=pseudo, update_coords=coords,
+                     about_origin=about_origin, activation=arch.activation,
+                     params=egnn_params(width, pseudo, coords, about_origin),
+                     flops=2 * count * count * (2 * width + 2) * width * 2 + 2 * count * 3 * width * width,
+                     layer=layer, algorithm="all pairs" + (", signed volumes" if pseudo else ""),
+                     reason=("distances" + (" and pseudo-scalars" if pseudo else "") +
+                             (": coordinates move along x_i - x_j" if coords else "") + ": exact for the group"))
+    trunk = node
+    for index, output in enumerate(spec.outputs):
+        if output.kind == "vector":
+            b.stage = f"output{index}"
+            head = b.add("vector_head", trunk, b.scalars(dim, size), params=0, flops=count * dim,
+                         algorithm="displacement",
+                         reason="updated minus input coordinates: turns with the points, ignores translations")
+            b.add("output", head, b.graph.nodes[head]["out"], index=index, kind="vector", params=0)
+        else:
+            add_token_head(b, trunk, width, size, arch, index, output.kind, output.size, "set_pool")
+    return b.graph

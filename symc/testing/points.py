@@ -1,0 +1,93 @@
+"""Point clouds: pos -> pos @ R.T + t with R in O(D) (det +1 only for SE/SO; t only when translations are in the
+group), and the same permutation of pos, features and every per-point output. Vector outputs move as v @ R.T."""
+from __future__ import annotations
+
+import torch
+
+from symc.groups.actions import random_orthogonal
+
+from .domains import DomainTester, Move, identity_move, parse_sizes
+
+DEFAULT_COUNTS = [(7,), (8,)]
+RANDOM_ELEMENTS = 3  # random rotations (and, for E/O, rotation-reflections) per size
+TRANSLATION_SCALE = 3.0
+
+
+class PointCloudTester(DomainTester):
+    def __init__(self, spec):
+        self.spec = spec
+        self.dim = spec.domain.dim
+        kinds = [f.kind for f in spec.symmetry]
+        self.rigid = next((k for k in kinds if k in ("E", "SE", "O", "SO")), "")
+        self.translation = self.rigid in ("E", "SE") or "translation" in kinds
+        self.reflections = self.rigid in ("E", "O")
+
+    def sizes(self, sizes):
+        default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_COUNTS
+        return parse_sizes(sizes, default, 1, "point counts N")
+
+    def inputs(self, size, batch, generator):
+        pos = torch.randn(batch, size[0], self.dim, generator=generator, dtype=torch.float64)
+        if self.spec.domain.channels == 0:
+            return (pos,)
+        return pos, torch.randn(batch, size[0], self.spec.domain.channels, generator=generator, dtype=torch.float64)
+
+    def _move(self, name: str, rotation=None, shift=None, perm=None) -> Move:
+        def inputs(x):
+            pos = x[0]
+            if rotation is not None:
+                pos = pos @ rotation.T
+            if shift is not None:
+                pos = pos + shift
+            moved = (pos,) + x[1:]
+            return tuple(t[:, perm] for t in moved) if perm is not None else moved
+
+        def output(kind, y):
+            if kind == "invariant":
+                return y
+            if kind == "vector" and rotation is not None:
+                y = y @ rotation.T
+            return y[:, perm] if perm is not None else y
+
+        return Move(name, inputs, output)
+
+    def moves(self, size, generator):
+        count = size[0]
+        moves = [identity_move(), self._move("reverse order", perm=torch.arange(count - 1, -1, -1))]
+        moves += [self._move(f"permutation {i + 1}", perm=torch.randperm(count, generator=generator))
+                  for i in range(RANDOM_ELEMENTS)]
+        rotations, shifts = [], []
+        if self.rigid:
+            for i in range(RANDOM_ELEMENTS):
+                rotations.append((f"rotation {i + 1}", random_orthogonal(self.dim, 1, generator)))
+            if self.reflections:
+                for i in range(RANDOM_ELEMENTS):
+                    rotations.append((f"reflection {i + 1} (det -1)", random_orthogonal(self.dim, -1, generator)))
+        if self.translation:
+            for i in range(2):
+                shifts.append((f"translation {i + 1}",
+                               TRANSLATION_SCALE * torch.randn(self.dim, generator=generator, dtype=torch.float64)))
+        moves += [self._move(name, rotation=r) for name, r in rotations]
+        moves += [self._move(name, shift=t) for name, t in shifts]
+        if rotations:
+            name, r = rotations[-1]
+            t = shifts[0][1] if shifts else None
+            moves.append(self._move(f"{name}{', translation' if t is not None else ''}, permutation", rotation=r,
+                                    shift=t, perm=torch.randperm(count, generator=generator)))
+        return moves
+
+    def expected_shape(self, kind, k, inputs):
+        batch, count = inputs[0].shape[:2]
+        return {"invariant": (batch, k), "equivariant": (batch, count, k), "vector": (batch, count, self.dim)}[kind]
+
+    def header(self):
+        group = f"{self.rigid}({self.dim})" if self.rigid else "no rotations"
+        rotations = ("random orthogonal matrices R, det +1 and det -1" if self.reflections else
+                     "random rotations R (det +1 only: mirror images may differ)") if self.rigid else ""
+        actions = ", ".join(filter(None, ["permutations of the points (pos, features and per-point outputs together)",
+                                          f"pos @ R.T with {rotations}" if rotations else "",
+                                          "pos + t" if self.translation else ""]))
+        lines = [f"group: {group} with permutations", f"actions: {actions}; vector outputs v @ R.T"]
+        if not self.translation:
+            lines.append("not tested: translations (not in the group: positions are about the origin)")
+        return lines

@@ -1,0 +1,56 @@
+"""Sequences (B, C, L): circular shifts `torch.roll(x, s, dims=-1)` and time reversal `torch.flip(x, dims=(-1,))`."""
+from __future__ import annotations
+
+import torch
+
+from .domains import DomainTester, Move, identity_move, parse_sizes
+
+DEFAULT_LENGTHS = [(32,), (33,)]
+
+
+def shift_moves(length: int) -> list[int]:
+    return sorted({1, 2, length // 2, length - 1} - {0, length})
+
+
+class SequenceTester(DomainTester):
+    def __init__(self, spec):
+        self.spec = spec
+        self.reversal = any(f.kind == "time reversal" for f in spec.symmetry)
+        self.circular = spec.translation and spec.hints.boundary == "circular"
+
+    def sizes(self, sizes):
+        default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_LENGTHS
+        return parse_sizes(sizes, default, 1, "lengths L")
+
+    def inputs(self, size, batch, generator):
+        return (torch.randn(batch, self.spec.domain.channels, size[0], generator=generator, dtype=torch.float64),)
+
+    def moves(self, size, generator):
+        def on_output(act):
+            return lambda kind, y: act(y) if kind == "equivariant" else y
+
+        def move(name, act):
+            return Move(name, lambda x: (act(x[0]),), on_output(act))
+
+        moves = [identity_move()]
+        shifts = shift_moves(size[0]) if self.circular else []
+        for s in shifts:
+            moves.append(move(f"shift {s}", lambda t, s=s: torch.roll(t, s, dims=-1)))
+        if self.reversal:
+            moves.append(move("reversal", lambda t: torch.flip(t, dims=(-1,))))
+            for s in shifts[:1]:
+                moves.append(move(f"reversal, shift {s}", lambda t, s=s: torch.roll(torch.flip(t, dims=(-1,)), s, -1)))
+        return moves
+
+    def expected_shape(self, kind, k, inputs):
+        batch, _, length = inputs[0].shape
+        return (batch, k) if kind == "invariant" else (batch, k, length)
+
+    def header(self):
+        actions = ", ".join(filter(None, ["circular shifts torch.roll(x, s, dims=-1)" if self.circular else "",
+                                          "time reversal torch.flip(x, dims=(-1,))" if self.reversal else ""]))
+        lines = [f"actions: {actions or 'the identity only (the model must be deterministic)'}"]
+        if self.spec.translation and not self.circular:
+            lines.append("not tested: translations (zero boundary: a shift moves content off the ends; with "
+                         "'boundary circular' the tester checks circular shifts)")
+        return lines

@@ -1,0 +1,50 @@
+"""Volumes (B, C, D, H, W): every cube symmetry (rot90 on pairs of axes, flips), as symc.groups.CubeGroup lists them."""
+from __future__ import annotations
+
+import torch
+
+from symc.groups import CubeGroup
+from symc.groups.actions import act_volume
+
+from .domains import DomainTester, Move, parse_sizes
+
+DEFAULT_SIZES = [(8, 8, 8), (9, 9, 9)]
+
+
+class VolumeTester(DomainTester):
+    def __init__(self, spec):
+        self.spec = spec
+        kinds = {f.kind for f in spec.symmetry}
+        self.group = CubeGroup(mirrors="full octahedral" in kinds) if kinds & {"octahedral", "full octahedral"} \
+            else None
+
+    def sizes(self, sizes):
+        default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_SIZES
+        return parse_sizes(sizes, default, 3, "(D, H, W) triples")
+
+    def inputs(self, size, batch, generator):
+        return (torch.randn(batch, self.spec.domain.channels, *size, generator=generator, dtype=torch.float64),)
+
+    def moves(self, size, generator):
+        group = self.group
+        if group is None:
+            return [Move("identity", lambda x: x, lambda kind, y: y)]
+
+        def move(i):
+            def act(t):
+                return act_volume(group, i, t)
+            return Move(group.element_name(i), lambda x: (act(x[0]),),
+                        lambda kind, y: act(y) if kind == "equivariant" else y)
+
+        return [move(i) for i in group.elements()]
+
+    def expected_shape(self, kind, k, inputs):
+        batch, _, *size = inputs[0].shape
+        return (batch, k) if kind == "invariant" else (batch, k, *size)
+
+    def header(self):
+        if self.group is None:
+            return ["group: none (identity only)", "not tested: translations"]
+        return [f"group {self.group.name} ({self.group.order} elements), named by where each output axis reads "
+                "from: '(-h, d, w)' is torch.rot90(x, 1, dims=(-3, -2))",
+                "not tested: translations (cube symmetries are about the volume's centre)"]
