@@ -27,8 +27,9 @@ FFT_SHAPES = (ConvShape(8, 32, 32, (15, 15), (48, 48)), ConvShape(8, 32, 32, (63
 
 
 def time_training_step(run, repeats: int = 3, long_run: float = 1.0) -> float:
-    """Median seconds of forward plus backward after a warm-up; a run longer than `long_run` seconds is its own
-    measurement (warm-up costs are negligible beside it, and repeating it would only make the user wait)."""
+    """Fastest of a few forward-plus-backward runs after a warm-up (the minimum resists interference from other
+    work on the machine better than the median); a run longer than `long_run` seconds is its own measurement
+    (warm-up costs are negligible beside it, and repeating it would only make the user wait)."""
     start = time.perf_counter()
     run()
     first = time.perf_counter() - start
@@ -39,7 +40,7 @@ def time_training_step(run, repeats: int = 3, long_run: float = 1.0) -> float:
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def conv_step(shape: ConvShape, algorithm: str, channels_last: bool = False):
