@@ -143,3 +143,14 @@ def test_valid_but_unsupported_specs_say_so(text, phrase):
     with pytest.raises(symc.SpecError, match=phrase) as info:
         symc.compile(text)
     assert info.value.line >= 1 and info.value.column >= 1
+
+
+def test_sixteen_bit_models_are_checked_as_float32_copies():
+    torch.manual_seed(0)
+    compiled = symc.compile("image 1x20x20; p4; invariant output 3; depth 2; width 4; dtype bfloat16")
+    model = compiled.module
+    assert next(model.parameters()).dtype == torch.bfloat16
+    assert model(torch.randn(2, 1, 20, 20, dtype=torch.bfloat16)).dtype == torch.bfloat16
+    report = symc.check(model, compiled.spec)
+    assert report.ok and "checked as a float32 copy" in str(report)
+    assert next(model.parameters()).dtype == torch.bfloat16, "the user's module is left as it was"

@@ -6,6 +6,7 @@ a judge shares no code with the judged). Model failures (exceptions, wrong shape
 from __future__ import annotations
 
 import contextlib
+from copy import deepcopy
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -76,9 +77,11 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
     spec = as_spec(spec)
     if batch < 2:
         raise ValueError("symc check: batch must be >= 2 (the error is scaled by the spread across the batch)")
+    module, precision_note = _full_precision(module, dtype)
     if spec.domain.kind != "image":
         from .domains import check_domain  # sequences, sets, graphs, point clouds, volumes: one module each
-        return check_domain(module, spec, sizes=sizes, batch=batch, seed=seed, dtype=dtype)
+        report = check_domain(module, spec, sizes=sizes, batch=batch, seed=seed, dtype=dtype)
+        return _with_note(report, precision_note)
     group = image_group(spec)
     sizes = image_sizes(spec, sizes)
     model = _Model(module, spec, group, dtype)
@@ -87,7 +90,27 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
         for index, size in enumerate(sizes):
             generator = torch.Generator().manual_seed(seed + index)
             rows += _check_size(model, size, batch, generator)
-    return Report(rows, header=_header(spec, group, sizes, batch, seed, dtype))
+    return _with_note(Report(rows, header=_header(spec, group, sizes, batch, seed, dtype)), precision_note)
+
+
+def _full_precision(module: torch.nn.Module, dtype: torch.dtype):
+    """A float32 copy of a 16-bit module, with a note saying so; the module itself otherwise.
+
+    Symmetry lives in how the weights are tied, which a float32 copy keeps exactly, while bfloat16 round-off
+    (about 1e-2) would swamp the exact tolerance for correct and broken models alike.
+    """
+    low = {p.dtype for p in module.parameters() if p.dtype in (torch.bfloat16, torch.float16)}
+    if not low or dtype in low:
+        return module, None
+    copy = deepcopy(module).float()
+    names = ", ".join(sorted(str(d).replace("torch.", "") for d in low))
+    return copy, f"the module's parameters are {names}: checked as a float32 copy (same weights)"
+
+
+def _with_note(report: Report, note: str | None) -> Report:
+    if note:
+        report.header.insert(1, note)
+    return report
 
 
 def assert_equivariant(module: torch.nn.Module, spec, **kwargs) -> Report:
