@@ -40,6 +40,8 @@ def read_spec_text(source: str) -> tuple[str, str]:
         except OSError as error:
             raise UsageError(f"cannot read {source}: {error.strerror or error}") from None
         label = source
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):   # Windows tools write UTF-16 with a byte-order mark
+        raise UsageError(f"{label} is UTF-16 text: save it as UTF-8")
     if b"\x00" in data:
         raise UsageError(f"{label} is a binary file, not a spec")
     try:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from symc import cli
 from symc.cli import main
 
 SPEC = "image 1x12x12; p4; invariant output 2; depth 2; width 8\n"   # wide enough that no output dies at ReLU
@@ -166,12 +165,33 @@ def test_a_read_only_directory_exits_2(tmp_path, spec_file, capsys):
     assert list(locked.iterdir()) == []
 
 
+def test_permission_denied_is_one_clear_line_even_for_root(tmp_path, spec_file, capsys, monkeypatch):
+    """Root writes anywhere, so the two ways a real user is refused are simulated: the folder check, and the
+    temporary file itself failing (a race with chmod, a read-only mount)."""
+    out = tmp_path / "model.py"
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    code, _, err = in_process(capsys, "compile", str(spec_file), "-o", str(out))
+    assert code == 2
+    assert_one_clear_line(err, f"cannot write {out}: directory {tmp_path} is not writable")
+    monkeypatch.undo()
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refused)
+    code, _, err = in_process(capsys, "compile", str(spec_file), "-o", str(out))
+    assert code == 2
+    assert_one_clear_line(err, f"cannot write {out}: Permission denied")
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
 # ---------------------------------------------------------------- reading the spec
 
 @pytest.mark.parametrize("content,phrase", [
     (b"", "is empty"),
     (b"   \n\t\n", "is empty"),
     (b"image\x00\x01\x02", "is a binary file, not a spec"),
+    ("image; p4; invariant output\n".encode("utf-16"), "is UTF-16 text: save it as UTF-8"),
     (b"image 1x28x28; p4; invariant output # caf\xe9\n", "is not UTF-8 text (byte 41)"),
 ])
 def test_unreadable_spec_files_exit_2_with_a_clear_line(tmp_path, capsys, content, phrase):
@@ -213,7 +233,7 @@ def test_standard_input(tmp_path, capsys, monkeypatch):
     assert code == 0 and f"wrote {out_file}" in err
     code, out, _ = in_process(capsys, "plan", "-", stdin=SPEC.encode(), monkeypatch=monkeypatch)
     assert code == 0 and "group_conv" in out
-    for data, phrase in ((b"", "<stdin> is empty"), (b"\xff\xfe", "<stdin> is not UTF-8"),
+    for data, phrase in ((b"", "<stdin> is empty"), (b"image \xff\xfe", "<stdin> is not UTF-8"),
                          (b"image; p4; depht 3", "bad spec in <stdin>: line 1, column 12")):
         code, _, err = in_process(capsys, "compile", "-", stdin=data, monkeypatch=monkeypatch)
         assert code == 2

@@ -45,11 +45,11 @@ def digest(text: str) -> str:
 
 
 def digests_in_a_new_process(hash_seed: str) -> dict[str, str]:
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import hashlib, json, sys
         import symc
         specs = json.loads(sys.argv[1])
-        print(json.dumps({{s: hashlib.sha256(symc.compile(s).source.encode()).hexdigest() for s in specs}}))
+        print(json.dumps({s: hashlib.sha256(symc.compile(s).source.encode()).hexdigest() for s in specs}))
     """)
     env = dict(os.environ, PYTHONHASHSEED=hash_seed)
     result = subprocess.run([sys.executable, "-c", script, json.dumps(SPECS)], env=env, capture_output=True,

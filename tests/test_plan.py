@@ -124,7 +124,7 @@ def test_training_memory_and_largest_batch():
 def test_unknown_target_names_the_known_ones():
     with pytest.raises(symc.SpecError, match="unknown target 'B200'.*H100") as info:
         symc.compile("image; p4; invariant output; target B200")
-    assert (info.value.line, info.value.column) == (1, 30) and info.value.suggestion == 'H200'
+    assert (info.value.line, info.value.column) == (1, 37) and info.value.suggestion == 'H200'   # under 'B200'
     with pytest.raises(symc.SpecError, match="unknown target"):
         symc.compile("image; p4; invariant output", target="B200")
 

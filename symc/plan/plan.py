@@ -7,6 +7,7 @@ import networkx as nx
 
 from ..ir.graph import Architecture, FieldType, build_ir
 from ..ir.symmetry import Symmetry, analyze
+from ..spec.errors import SpecError
 from ..spec.model import Spec
 from .cost import DTYPE_BYTES, ConvShape, TrainingMemory, choose_conv, direct_flops, training_memory
 from .hardware import Hardware, TargetError, resolve
@@ -110,7 +111,14 @@ def target_of(spec: Spec) -> Hardware:
     try:
         return resolve(spec.hints.target)
     except TargetError as error:
-        raise spec.error("hint.target", str(error), error.suggestion) from None
+        located = spec.error("hint.target", str(error), error.suggestion)
+        # The caret goes under the name (`target TPU`), not under the word `target`.
+        written = spec.text and "hint.target" in spec.locations   # not a --target given on the command line
+        source_line = spec.text.split("\n")[located.line - 1] if written else ""
+        name_at = source_line.lower().find(spec.hints.target.lower(), located.column - 1)
+        if name_at >= 0:
+            located = SpecError(located.message, located.line, name_at + 1, spec.text, located.suggestion)
+        raise located from None
 
 
 def make_plan(spec: Spec) -> Plan:

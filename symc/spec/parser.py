@@ -237,7 +237,8 @@ class _Builder(Transformer):
 
     # ---------------------------------------------------------------- helpers
     def _source(self, meta) -> str:
-        return self.text[meta.start_pos:meta.end_pos]
+        """The clause as written, for messages: tabs and runs of spaces shown as one space."""
+        return " ".join(self.text[meta.start_pos:meta.end_pos].split())
 
     def _clause(self, section, value, meta, name="") -> _Clause:
         return _Clause(section, value, (meta.line, meta.column), self._source(meta), name)
