@@ -129,11 +129,14 @@ def _spec_argument(value: str) -> str:
 
 
 def cmd_check(args) -> int:
+    import torch
+
     from .testing import check, load_model_file
     path = Path(args.model)
     if not path.is_file():
         raise UsageError(f"model file {args.model} does not exist" if not path.exists()
                          else f"{args.model} is not a file")
+    torch.manual_seed(args.seed)  # the same initial weights, so the same report, on every run
     try:
         module, spec_text = load_model_file(path, args.class_name)
     except ValueError as error:
@@ -144,7 +147,7 @@ def cmd_check(args) -> int:
         raise UsageError(f"{args.model} has no SPEC string; pass the symmetry with --spec")
     sizes = [tuple(int(s) for s in size.lower().split("x")) for size in args.size] if args.size else None
     try:
-        report = check(module, spec_text, sizes=sizes)
+        report = check(module, spec_text, sizes=sizes, seed=args.seed)
     except SpecError:
         raise
     except ValueError as error:  # a spec the tester does not cover (hue, scale, ...)
@@ -192,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="FILE.py", help="a generated model file or any Python file with a module")
     p.add_argument("--spec", metavar="SPEC", help="spec text or .sym file (default: the file's SPEC string)")
     p.add_argument("--class", dest="class_name", metavar="NAME", help="the nn.Module class (default: Model)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds torch before the model is built, and the test inputs (default 0)")
     p.add_argument("--size", metavar="HxW", action="append", type=_size,
                    help="input size to test (repeatable; HxW for images, L or N for sequences, sets, graphs and "
                         "point clouds, DxHxW for volumes; default: the spec's size, or two sizes, one odd)")
