@@ -342,7 +342,7 @@ def test_random_orthogonal_matrices_have_the_asked_determinant():
 def test_cli_check_takes_one_and_three_dimensional_sizes(tmp_path):
     from symc.cli import main
     path = tmp_path / "model.py"
-    symc.compile("sequence 1x16; time reversal; boundary circular; invariant output 1; width 2; depth 1").write(path)
+    symc.compile("sequence 1x16; time reversal; boundary circular; invariant output 1; width 8; depth 1").write(path)
     assert main(["check", str(path), "--size", "17", "--size", "9"]) == 0
     assert main(["check", str(path), "--size", "8x8"]) == 2
 
