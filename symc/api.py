@@ -48,8 +48,16 @@ def load_source(source: str, label: str = "model") -> types.ModuleType:
     return module
 
 
-def write_atomically(path: Union[str, Path], text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename: never a partial file, old file kept on error.
+def _text_or_bytes(data: Union[str, bytes]):
+    """Open arguments for writing `data`: bytes as they are, text as UTF-8 with '\n' line ends."""
+    if isinstance(data, bytes):
+        return {"mode": "wb"}
+    return {"mode": "w", "encoding": "utf-8", "newline": "\n"}
+
+
+def write_atomically(path: Union[str, Path], text: Union[str, bytes]) -> None:
+    """Write `text` (or bytes) to `path` through a temporary file and a rename: never a partial file, old file kept
+    on error.
 
     The file gets the permissions it had, or those a plain `open` would give a new file (mkstemp's are 0600).
     A path that exists but is no regular file (/dev/null, a named pipe) is written directly: renaming over it
@@ -59,14 +67,14 @@ def write_atomically(path: Union[str, Path], text: str) -> None:
     if path.is_symlink():  # replace the file the link points to, not the link
         path = Path(os.path.realpath(path))
     if path.exists() and not path.is_file() and not path.is_dir():
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        with open(path, **_text_or_bytes(text)) as handle:
             handle.write(text)
         return
     directory = path.parent if str(path.parent) else Path(".")
     mode = _mode_for(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with os.fdopen(fd, **_text_or_bytes(text)) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())  # the data is on disk before the rename makes it visible

@@ -112,9 +112,14 @@ def _write_png(dot: str, path: str) -> None:
     if program is None:
         raise UsageError("--png needs Graphviz's 'dot' program (e.g. apt-get install graphviz); "
                          "use --format dot for the DOT text")
-    result = subprocess.run([program, "-Tpng", "-o", path], input=dot, text=True, capture_output=True)
+    result = subprocess.run([program, "-Tpng"], input=dot.encode(), capture_output=True)
     if result.returncode != 0:
-        raise UsageError(f"dot could not write {path}: {result.stderr.strip()}")
+        raise UsageError(f"dot could not draw the graph: {result.stderr.decode(errors='replace').strip()}")
+    from .api import write_atomically  # a partial picture is never left behind
+    try:
+        write_atomically(path, result.stdout)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
     print(f"wrote {path}", file=sys.stderr)
 
 
