@@ -23,6 +23,17 @@ def dtype_line(plan: Plan) -> str:
     return f"\n        self.to({TORCH_DTYPES[plan.dtype]})" if plan.dtype in TORCH_DTYPES else ""
 
 
+def model_class(plan: Plan, init_body: str, signature: str, forward_body: str) -> str:
+    """The generated `Model` class: a constructor without arguments, then `forward(self, <signature>)`."""
+    return ("class Model(torch.nn.Module):\n"
+            f'    """{plan.spec.normalized()}"""\n\n'
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            + init_body + dtype_line(plan) + "\n\n"
+            f"    def forward(self, {signature}):\n"
+            + forward_body)
+
+
 def assemble(plan: Plan, constants: str, used: set[str], model: str) -> str:
     """The whole file: header comment, docstring, imports, SPEC and constants, inlined layers, the Model class."""
     spec_text = plan.spec.normalized()

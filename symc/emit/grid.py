@@ -6,7 +6,7 @@ group element's spatial action is written out as (source axes, flips) in GROUP_S
 from __future__ import annotations
 
 from ..plan.plan import Plan
-from .common import ACTIVATIONS, assemble, dtype_line, head_expression, returns
+from .common import ACTIVATIONS, assemble, head_expression, model_class, returns
 from .image import _chains, _table_text
 
 INDENT = " " * 12
@@ -98,14 +98,8 @@ def emit_grid_source(plan: Plan) -> str:
             if data["op"] in ("lift", "group_conv"):
                 need = data["kernel"] if data.get("algorithm") == "fft" else data["kernel"] // 2
                 min_size = max(min_size, need)
-    model = (
-        "class Model(torch.nn.Module):\n"
-        f'    """{spec.normalized()}"""\n\n'
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        f"        self.features = {features}\n"
-        f"{head_code}{dtype_line(plan)}\n\n"
-        "    def forward(self, x: torch.Tensor):\n"
+    model = model_class(
+        plan, f"        self.features = {features}\n{head_code}", "x: torch.Tensor",
         f'        check_grid_input(x, {spec.domain.channels}, {rank}, {min_size}, "{layout}", {cube})\n'
         "        features = self.features(x)\n"
         + returns([f"self.{name}(features)" for name in names]))

@@ -5,11 +5,9 @@ import networkx as nx
 
 from .. import __version__
 from ..plan.plan import Plan
+from .common import ACTIVATIONS, model_class
 from .inline import HEADER_IMPORTS, layer_source
 
-ACTIVATIONS = {"relu": "torch.nn.ReLU()", "gelu": "torch.nn.GELU()", "silu": "torch.nn.SiLU()",
-               "elu": "torch.nn.ELU()"}
-TORCH_DTYPES = {"bfloat16": "torch.bfloat16", "float16": "torch.float16"}
 INDENT = " " * 12
 
 
@@ -120,9 +118,6 @@ def emit_image_source(plan: Plan) -> str:
         returns = f"        return self.{head_names[0]}(features)"
     else:
         returns = "        return (" + ", ".join(f"self.{n}(features)" for n in head_names) + ")"
-    dtype_line = ""
-    if plan.dtype in TORCH_DTYPES:
-        dtype_line = f"\n        self.to({TORCH_DTYPES[plan.dtype]})"
     spatial = tuple(group.spatial(i) for i in range(group.order))
     spec_text = spec.normalized()
     parts = [
@@ -139,14 +134,8 @@ def emit_image_source(plan: Plan) -> str:
         "# GROUP_TABLE[g][h] = index of g^-1 h: element g moves a regular field as out[h] = g(in[GROUP_TABLE[g][h]]).\n"
         f"GROUP_TABLE = {_table_text(group.regular_table())}",
     ]
-    model = (
-        "class Model(torch.nn.Module):\n"
-        f'    """{spec_text}"""\n\n'
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        f"        self.features = {features}\n"
-        + "\n".join(head_code) + dtype_line + "\n\n"
-        "    def forward(self, x: torch.Tensor):\n"
+    model = model_class(
+        plan, f"        self.features = {features}\n" + "\n".join(head_code), "x: torch.Tensor",
         f'        check_image_input(x, {channels}, {plan.min_size}, "{layout}")\n'
         "        features = self.features(x)\n"
         f"{returns}\n"

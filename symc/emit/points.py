@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..plan.plan import Plan
-from .common import assemble, dtype_line, returns, token_heads
+from .common import assemble, model_class, returns, token_heads
 from .image import _chains
 
 
@@ -28,13 +28,8 @@ def emit_point_source(plan: Plan) -> str:
     else:
         invariants = "rel  # no rotation group declared: coordinates relative to the centre are features"
     where = "the centroid (translations are in the group)" if symmetry.translation else "the origin"
-    model = (
-        "class Model(torch.nn.Module):\n"
-        f'    """{spec.normalized()}"""\n\n'
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        + "\n".join(lines + head_lines) + dtype_line(plan) + "\n\n"
-        "    def forward(self, pos: torch.Tensor, features: torch.Tensor | None = None):\n"
+    model = model_class(
+        plan, "\n".join(lines + head_lines), "pos: torch.Tensor, features: torch.Tensor | None = None",
         f'        """pos (B, N, {dim}) coordinates' + (f"; features (B, N, {channels})" if channels else "") + '."""\n'
         f'        check_point_input(pos, features, {dim}, {channels}, "{plan.architecture.layout}")\n'
         f"        centre = cloud_centre(pos, {symmetry.translation})  # {where}\n"

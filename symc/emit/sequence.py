@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..plan.plan import Plan
-from .common import assemble, dtype_line, returns, token_heads
+from .common import assemble, model_class, returns, token_heads
 from .grid import emit_grid_source
 from .image import _chains
 
@@ -44,13 +44,8 @@ def emit_attention_source(plan: Plan) -> str:
     head_lines, expressions = token_heads(plan, trunk, heads, "{}.transpose(1, 2)", "", used)
     position = any(plan.graph.nodes[n]["op"] == "position" for n in trunk)
     layout = plan.architecture.layout
-    model = (
-        "class Model(torch.nn.Module):\n"
-        f'    """{spec.normalized()}"""\n\n'
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        + "\n".join(lines + head_lines) + dtype_line(plan) + "\n\n"
-        "    def forward(self, x: torch.Tensor):\n"
+    model = model_class(
+        plan, "\n".join(lines + head_lines), "x: torch.Tensor",
         f'        check_grid_input(x, {spec.domain.channels}, 3, 1, "{layout}", False)\n'
         "        h = self.embed(x.transpose(1, 2))  # (B, L, width): one token per position\n"
         + ("        h = self.position(h)\n" if position else "")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..plan.plan import Plan
-from .common import assemble, dtype_line, returns, token_heads
+from .common import assemble, model_class, returns, token_heads
 from .image import _chains
 from .sequence import attention_blocks
 
@@ -32,13 +32,8 @@ def emit_set_source(plan: Plan) -> str:
         used.add("zero_padded")
     head_lines, expressions = token_heads(plan, trunk, heads, "zero_padded({}, mask)", ", mask", used)
     layout = plan.architecture.layout
-    model = (
-        "class Model(torch.nn.Module):\n"
-        f'    """{spec.normalized()}"""\n\n'
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        + "\n".join(lines + head_lines) + dtype_line(plan) + "\n\n"
-        "    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):\n"
+    model = model_class(
+        plan, "\n".join(lines + head_lines), "x: torch.Tensor, mask: torch.Tensor | None = None",
         '        """x (B, N, C); mask (B, N) bool, True for real elements (padded ones are ignored)."""\n'
         f'        check_set_input(x, mask, {spec.domain.channels}, "{layout}")\n'
         + ("        h = self.embed(x)\n" if attention else "        h = x\n")
@@ -55,13 +50,8 @@ def emit_graph_source(plan: Plan) -> str:
     lines = [_blocks(plan, trunk, "message_passing", "MessagePassingBlock", used)]
     head_lines, expressions = token_heads(plan, trunk, heads, "{}", "", used)
     layout = plan.architecture.layout
-    model = (
-        "class Model(torch.nn.Module):\n"
-        f'    """{spec.normalized()}"""\n\n'
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        + "\n".join(lines + head_lines) + dtype_line(plan) + "\n\n"
-        "    def forward(self, x: torch.Tensor, adj: torch.Tensor):\n"
+    model = model_class(
+        plan, "\n".join(lines + head_lines), "x: torch.Tensor, adj: torch.Tensor",
         '        """x (B, N, C) node features; adj (B, N, N) dense adjacency (weights allowed)."""\n'
         f'        check_graph_input(x, adj, {spec.domain.channels}, "{layout}")\n'
         "        h = x\n"
