@@ -155,7 +155,7 @@ def cmd_check(args) -> int:
         report = check(module, spec_text, sizes=sizes, seed=args.seed)
     except SpecError:
         raise
-    except ValueError as error:  # a spec the tester does not cover (hue, scale, ...)
+    except ValueError as error:  # a spec the tester does not cover (scale, ...)
         raise UsageError(str(error).removeprefix("symc check: ")) from None
     print(report)
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED

@@ -44,8 +44,8 @@ assert VALID_EXAMPLES + MUTATED_EXAMPLES + SOUP_EXAMPLES >= 10_000
 REPRODUCIBLE = dict(deadline=None, derandomize=True, database=None, print_blob=False,
                     suppress_health_check=list(HealthCheck))
 
-# A valid image spec may still be refused (hue, scale, some hints are not lowered yet, a params budget no whole
-# number of fields can meet); the refusal must then say what is supported or what would work.
+# A valid image spec may still be refused (scale, a group too large, some hints are not lowered yet, a params budget
+# no whole number of fields can meet); the refusal must then say what is supported or what would work.
 REFUSAL_WORDS = re.compile(r"supported|cannot be met|smallest model", re.IGNORECASE)
 
 

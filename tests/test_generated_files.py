@@ -37,6 +37,7 @@ SPECS = [
     "point cloud 16x3 with 4 features; E(3); invariant output; equivariant vector output",
     "graph with 3 features 10 nodes; permutation; equivariant output 2",
     "volume 1x8x8x8; octahedral; invariant output 2",
+    "image 3x15x15; p4m x hue 5; invariant output 2; orientation output 2",
 ]
 
 

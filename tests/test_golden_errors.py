@@ -85,7 +85,7 @@ def test_the_catalogue_covers_the_kinds_of_mistake():
                  "width-and-widths", "depth-disagrees-with-widths", "params-and-width", "no-translation-with-se3"):
         error = next(error for name, error in messages.items() if name.endswith(stem))
         assert len(re.findall(r"'[^']+'", error.message)) >= 2 and "line " in error.message, error.message
-    for stem in ("hue-not-lowered", "scale-not-lowered", "backbone-on-image", "boundary-on-image", "group-too-large",
+    for stem in ("hue-group-too-large", "scale-not-lowered", "backbone-on-image", "boundary-on-image", "group-too-large",
                  "depth-too-large"):
         error = next(error for name, error in messages.items() if name.endswith(stem))
         assert "supported:" in error.message, error.message

@@ -4,6 +4,7 @@ from __future__ import annotations
 import networkx as nx
 
 from .. import __version__
+from ..groups import has_hue, hue_of
 from ..plan.plan import Plan
 from .common import ACTIVATIONS, model_class
 from .inline import HEADER_IMPORTS, layer_source
@@ -33,6 +34,10 @@ class _ModelWriter:
         data = self.graph.nodes[node]
         op = data["op"]
         if op == "lift":
+            if has_hue(self.plan.symmetry.group):
+                self.used.add("HueLift2d")
+                return [f"HueLift2d({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL, "
+                        f"GROUP_HUE{self.conv_options(data)})"]
             self.used.add("GroupLift2d")
             return [f"GroupLift2d({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL"
                     f"{self.conv_options(data)})"]
@@ -103,6 +108,16 @@ def _chains(graph: nx.DiGraph) -> tuple[list[str], list[list[str]]]:
     return trunk, [[n for n in order if graph.nodes[n]["stage"] == stage] for stage in outputs]
 
 
+def _hue_text(group) -> str:
+    """GROUP_HUE for groups with hue rotations (nothing otherwise, so other files keep their text)."""
+    if not has_hue(group):
+        return ""
+    k = group.hue_group.order
+    return ("\n# Hue: element i also turns each pixel's RGB vector by 360*step/k degrees about (1, 1, 1)/sqrt(3)\n"
+            f"# (120 degrees sends red to green); (step, k) per element. Element i = spatial index * {k} + hue step.\n"
+            f"GROUP_HUE = {_table_text([hue_of(group, i) for i in range(group.order)])}")
+
+
 def emit_image_source(plan: Plan) -> str:
     spec = plan.spec
     group = plan.symmetry.group
@@ -132,7 +147,7 @@ def emit_image_source(plan: Plan) -> str:
         f"GROUP_ORDER = {group.order}\n"
         f"GROUP_SPATIAL = {_table_text(spatial)}\n"
         "# GROUP_TABLE[g][h] = index of g^-1 h: element g moves a regular field as out[h] = g(in[GROUP_TABLE[g][h]]).\n"
-        f"GROUP_TABLE = {_table_text(group.regular_table())}",
+        f"GROUP_TABLE = {_table_text(group.regular_table())}" + _hue_text(group),
     ]
     model = model_class(
         plan, f"        self.features = {features}\n" + "\n".join(head_code), "x: torch.Tensor",

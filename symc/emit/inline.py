@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 NN_DIR = Path(__file__).resolve().parent.parent / "nn"
-NN_FILES = ("filters.py", "fftsize.py", "fft.py", "conv.py", "layers.py", "grids.py", "attention.py", "sets.py",
-            "points.py")  # definition order in generated files
+NN_FILES = ("filters.py", "fftsize.py", "fft.py", "conv.py", "hue.py", "layers.py", "grids.py", "attention.py",
+            "sets.py", "points.py")  # definition order in generated files
 HEADER_IMPORTS = ("import math", "import torch", "import torch.nn.functional as F")
 
 

@@ -14,8 +14,10 @@ from .finite import (
     TrivialGroup,
 )
 from .planar import PLANAR_KINDS, is_exact, point_group, position_matrix
+from .hue import HueGroup, HueProduct, has_hue, hue_matrix, hue_of, image_group
 
 __all__ = [
     "FiniteGroup", "PlanarGroup", "CyclicGroup", "DihedralGroup", "DirectProduct", "TrivialGroup",
     "Translation", "CubeGroup", "point_group", "is_exact", "position_matrix", "PLANAR_KINDS",
+    "HueGroup", "HueProduct", "image_group", "hue_matrix", "hue_of", "has_hue",
 ]

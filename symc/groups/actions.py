@@ -3,6 +3,8 @@
 Element (mirror, r, N) acts as: mirror left-right first (`torch.flip(x, dims=(-1,))`), then rotate by
 2*pi*r/N in the direction of `torch.rot90(x, 1, dims=(-2, -1))`. Rotations by multiples of 90 degrees use
 `torch.rot90` (exact); other angles rotate about the image centre by bilinear interpolation with zero fill.
+A hue rotation (groups with hue) turns the input's RGB vectors and nothing else: outputs with a group axis see it
+as a permutation of that axis, scalar outputs not at all.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import math
 import torch
 
 from .finite import PlanarGroup
+from .hue import hue_matrix, hue_of
 
 
 def mirror_image(x: torch.Tensor) -> torch.Tensor:
@@ -65,6 +68,20 @@ def act_image(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
     if mirror:
         x = mirror_image(x)
     return rotate_image(x, r, n) if r else x
+
+
+def act_hue(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
+    """Element i's hue rotation on RGB images (..., 3, H, W): each pixel's RGB vector -> M @ rgb (identity if none)."""
+    step, n = hue_of(group, i)
+    if step == 0:
+        return x
+    matrix = torch.tensor(hue_matrix(step, n), dtype=torch.float64, device=x.device).to(x.dtype)
+    return torch.einsum("cd,...dhw->...chw", matrix, x)
+
+
+def act_input(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
+    """Element i on an input image (..., C, H, W): its hue rotation (if any), then its mirror and rotation."""
+    return act_image(group, i, act_hue(group, i, x))
 
 
 def act_orientation(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..groups import point_group
+from ..groups import has_hue, image_group, is_exact, point_group
 from ..groups.finite import FiniteGroup, PlanarGroup
 from ..spec.model import Spec
 from ..spec.normalize import factor_text
 
 # What the image lowering handles today; everything else in the language parses but is refused with a clear message.
-IMAGE_FACTORS = {"translation", "rotation", "dihedral", "flip"}
+IMAGE_FACTORS = {"translation", "rotation", "dihedral", "flip", "hue"}
 IMAGE_OUTPUTS = {"invariant", "equivariant", "fields", "orientation"}
 SUPPORTED_HINT_VALUES = {
     "backbone": {"conv"},
@@ -68,7 +68,7 @@ def analyze(spec: Spec) -> Symmetry:
     for index, factor in enumerate(spec.symmetry):
         if factor.kind not in IMAGE_FACTORS:
             raise spec.error(f"symmetry.{index}", f"'{factor.kind}' symmetry on images is not supported yet; "
-                             "supported: translation, rotation N, D<N>/E(2) discretized N, p4, p4m, flip")
+                             "supported: translation, rotation N, D<N>/E(2) discretized N, p4, p4m, flip, hue N")
     if not spec.translation:
         raise spec.error("no translation", "'no translation' on images is not supported yet; "
                          "leave it out (translation-equivariant models ignore absolute position)")
@@ -86,13 +86,24 @@ def analyze(spec: Spec) -> Symmetry:
             raise spec.error(f"hint.{name}", f"the '{words}' hint is not supported yet for images; leave it out "
                              "(every layer holds regular fields)")
     _check_group_order(spec)
-    group = point_group(spec.symmetry)
+    group = image_group(spec.symmetry)
     for index, output in enumerate(spec.outputs):
         if output.kind == "orientation" and group.order == 1:
-            raise spec.error(f"output.{index}", "orientation output needs a rotation or mirror group with more "
-                             "than one element, but this spec's group is trivial; supported with 'rotation N' "
-                             "(N at least 2), 'D<N>' or 'flip'")
-    return Symmetry(domain=domain, group=group, translation=spec.translation)
+            raise spec.error(f"output.{index}", "orientation output needs a rotation, mirror or hue group with "
+                             "more than one element, but this spec's group is trivial; supported with 'rotation N' "
+                             "(N at least 2), 'D<N>', 'flip' or 'hue N' (N at least 2)")
+    exactness = ""
+    if has_hue(group):  # the plain rotation/mirror wording stays as it was for groups without hue
+        exactness = HUE_EXACTNESS[all(is_exact(group, i) for i in group.elements())]
+    return Symmetry(domain=domain, group=group, translation=spec.translation, exactness=exactness)
+
+
+HUE_EXACTNESS = {
+    True: "exact for every group element (rotations by multiples of 90 degrees, mirrors and hue rotations) "
+          "at every size",
+    False: "exact for the right-angle subgroup and hue rotations; other rotations steer band-limited filters "
+           "and are approximate",
+}
 
 
 def _check_group_order(spec: Spec) -> None:
@@ -107,3 +118,19 @@ def _check_group_order(spec: Spec) -> None:
                                  f"elements, which is not supported; supported: up to {MAX_GROUP_ORDER} elements "
                                  f"('C{MAX_GROUP_ORDER}', 'D{MAX_GROUP_ORDER // 2}'), since every layer keeps one "
                                  "channel per element")
+    _check_hue_order(spec)
+
+
+def _check_hue_order(spec: Spec) -> None:
+    """Refuse a hue group that takes the whole group above MAX_GROUP_ORDER elements, at the hue clause."""
+    hues = [(index, factor) for index, factor in enumerate(spec.symmetry) if factor.kind == "hue"]
+    if not hues:
+        return
+    index, hue = hues[0]
+    planar = point_group(spec.symmetry)
+    order = planar.order * hue.n
+    if order > MAX_GROUP_ORDER:
+        times = f" times the {planar.order} elements of '{planar.name}'" if planar.order > 1 else ""
+        raise spec.error(f"symmetry.{index}", f"'{factor_text(hue)}'{times} is a group of {order:,} elements, "
+                         f"which is not supported; supported: up to {MAX_GROUP_ORDER} elements (such as "
+                         "'D4 x hue 16' or 'C8 x hue 16'), since every layer keeps one channel per element")

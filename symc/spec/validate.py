@@ -139,9 +139,9 @@ class _Checks:
                                "input")
             if output.kind == "orientation" and domain != "image":
                 self.fail(key, f"'{written}' is for images, not {with_article(domain)}")
-            if output.kind == "orientation" and not any(f.kind in PLANE for f in self.spec.symmetry):
+            if output.kind == "orientation" and not any(f.kind in PLANE + ("hue",) for f in self.spec.symmetry):
                 self.fail(key, f"'{written}' needs a rotation or mirror group to tell orientations apart "
-                               "('rotation N', 'D<N>' or 'flip')")
+                               "('rotation N', 'D<N>' or 'flip'), or 'hue N' to tell hue shifts apart")
 
     def hints(self):
         hints = self.spec.hints

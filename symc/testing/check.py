@@ -12,8 +12,8 @@ from typing import Callable, Iterable, Sequence
 
 import torch
 
-from symc.groups import PLANAR_KINDS, PlanarGroup, is_exact, point_group
-from symc.groups.actions import act_fields, act_image, act_orientation
+from symc.groups import PLANAR_KINDS, PlanarGroup, has_hue, image_group as group_of, is_exact
+from symc.groups.actions import act_fields, act_hue, act_image, act_input, act_orientation
 
 from . import inputs
 from .report import Report, Row
@@ -72,7 +72,8 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
     else 32x32 and 33x33. Inputs are float64, cast to `dtype` for the forward. The module runs in eval mode
     under no_grad and gets its previous modes back afterwards. Translations are not tested.
     Other domains are tested by symc.testing.domains with their own exact actions (CONTRACT section 5).
-    Raises ValueError for specs the tester does not cover (hue, scale, ...).
+    Hue rotations (if declared) are applied to the input's RGB vectors along with each element's spatial move.
+    Raises ValueError for specs the tester does not cover (scale, ...).
     """
     spec = as_spec(spec)
     if batch < 2:
@@ -140,7 +141,8 @@ def image_group(spec) -> PlanarGroup:
     """The point group to test, after checking the tester supports everything the spec claims."""
     if spec.domain.kind != "image":
         raise ValueError(f"symc check: the tester does not support {spec.domain.kind} yet")
-    untestable = [factor.kind for factor in spec.symmetry if factor.kind not in PLANAR_KINDS + ("translation",)]
+    untestable = [factor.kind for factor in spec.symmetry
+                  if factor.kind not in PLANAR_KINDS + ("translation", "hue")]
     if untestable:
         raise ValueError(f"symc check: the tester does not test {', '.join(untestable)} symmetry on images yet")
     if not spec.outputs:
@@ -148,7 +150,10 @@ def image_group(spec) -> PlanarGroup:
     for output in spec.outputs:
         if output.kind not in IMAGE_OUTPUTS:
             raise ValueError(f"symc check: {output.kind} outputs are not defined on images")
-    return point_group(spec.symmetry)
+    if any(factor.kind == "hue" for factor in spec.symmetry) and spec.domain.channels != 3:
+        raise ValueError("symc check: hue rotations act on RGB images, but the spec's image has "
+                         f"{spec.domain.channels} channels")
+    return group_of(spec.symmetry)
 
 
 def image_sizes(spec, sizes: Iterable | None) -> list[tuple[int, int]]:
@@ -244,11 +249,11 @@ def _check_size(model: _Model, size: tuple[int, int], batch: int, generator: tor
     exact = [g for g in group.elements() if is_exact(group, g)]
     approx = [g for g in group.elements() if not is_exact(group, g)]
     noise = inputs.white_noise(batch, model.channels, *size, generator)
-    rows = _check_elements(model, noise, lambda g: act_image(group, g, noise), exact, True)
+    rows = _check_elements(model, noise, lambda g: act_input(group, g, noise), exact, True)
     if approx:
         scene = inputs.BlobScene.random(batch, model.channels, *size, generator)
-        rows += _check_elements(model, scene.render(*size), lambda g: scene.moved(group, g).render(*size),
-                                approx, False)
+        rows += _check_elements(model, scene.render(*size),
+                                lambda g: act_hue(group, g, scene.moved(group, g).render(*size)), approx, False)
     return rows
 
 
@@ -323,6 +328,9 @@ def _header(spec, group: PlanarGroup, sizes, batch: int, seed: int, dtype: torch
         "error = RMS(f(g.x) - g.f(x)) / RMS(f(x) - its mean over the batch)",
         f"exact elements (multiples of 90 degrees, mirrors): white-noise inputs, tolerance {EXACT_TOLERANCE:g}",
     ]
+    if has_hue(group):
+        lines.append("hue rotations (exact): each pixel's RGB vector turned about (1, 1, 1)/sqrt(3); invariant and "
+                     "scalar equivariant outputs must not change with the hue, group axes are permuted")
     if any(not is_exact(group, g) for g in group.elements()):
         lines.append("approximate elements (other angles): smooth blob scenes inside the inscribed disk, redrawn "
                      "moved by g; spatial outputs compared inside the disk; tolerance "

@@ -1,0 +1,374 @@
+"""Hue rotations of RGB images and their products with rotations and mirrors: the group, the models symc writes,
+the documented numbering of the group axis, and a tester that catches models without hue symmetry."""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import symc
+from symc.cli import main
+from symc.groups import DihedralGroup, HueProduct, hue_matrix, image_group, point_group
+from symc.groups.actions import act_hue
+from symc.plan.sizing import plain_channels
+from symc.spec import parse
+from symc.testing import EXACT_TOLERANCE, check
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def group_of(text: str):
+    return image_group(parse(text).symmetry)
+
+
+def build(text: str, seed: int = 0):
+    torch.manual_seed(seed)
+    compiled = symc.compile(text)
+    return compiled, compiled.module.eval()
+
+
+def failing(report) -> set[str]:
+    return {row.element for row in report.rows if not row.ok}
+
+
+# ---------------------------------------------------------------- the group
+
+@pytest.mark.parametrize("n", [2, 3, 5, 6, 7])
+def test_hue_matrices_are_rotations_about_the_grey_axis_that_compose(n):
+    grey = torch.ones(3, dtype=torch.float64)
+    for step in range(n):
+        m = torch.tensor(hue_matrix(step, n), dtype=torch.float64)
+        assert torch.allclose(m @ m.T, torch.eye(3, dtype=torch.float64), atol=1e-14)
+        assert abs(torch.linalg.det(m).item() - 1) < 1e-14
+        assert torch.allclose(m @ grey, grey, atol=1e-14)            # grey stays grey
+        t = 2 * math.pi * step / n
+        assert abs(torch.trace(m).item() - (1 + 2 * math.cos(t))) < 1e-14  # turned by exactly t
+        following = torch.tensor(hue_matrix((step + 1) % n, n), dtype=torch.float64)
+        assert torch.allclose(m @ torch.tensor(hue_matrix(1, n), dtype=torch.float64), following, atol=1e-14)
+
+
+def test_a_third_of_a_turn_sends_red_to_green_which_is_a_channel_roll():
+    group = group_of("image; hue 3; invariant output")
+    x = torch.randn(2, 3, 5, 4, dtype=torch.float64)
+    assert torch.allclose(act_hue(group, 1, x), torch.roll(x, 1, dims=-3), atol=1e-14)
+    red = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    sixth = torch.tensor(hue_matrix(1, 6), dtype=torch.float64) @ red   # 60 degrees: towards yellow
+    assert torch.allclose(sixth, torch.tensor([2 / 3, 2 / 3, -1 / 3], dtype=torch.float64), atol=1e-14)
+
+
+def test_products_number_elements_spatial_index_times_hue_order_plus_hue_step():
+    group = group_of("image 3x8x8; p4m x hue 3; invariant output")
+    planar = DihedralGroup(4)
+    assert isinstance(group, HueProduct) and group.order == 24 and group.name == "D4 x hue 3"
+    for i in range(24):
+        s, k = divmod(i, 3)
+        assert group.spatial(i) == planar.spatial(s) and group.hue(i) == (k, 3)
+    assert group.element_name(0) == "identity"
+    assert group.element_name(1) == "hue 120" and group.element_name(3) == "rot 90"
+    assert group.element_name(3 * 5 + 2) == "flip then rot 90, hue 240"
+    assert group_of("image; hue 5; invariant output").name == "hue 5"
+    assert group_of("image; flip x hue 6; invariant output").name == "D1 x hue 6"
+
+
+@pytest.mark.parametrize("text", ["image; hue 3", "image; C4 x hue 3", "image; D4 x hue 3", "image; flip x hue 6",
+                                  "image; D8 x hue 3"])
+def test_products_are_groups_and_their_regular_table_is_a_representation(text):
+    group = group_of(text)
+    n = group.order
+    table = group.cayley()
+    assert all(table[0][i] == i == table[i][0] for i in range(n))
+    assert all(table[i][group.inverse(i)] == 0 for i in range(n))
+    triples = [(a, b, c) for a in range(n) for b in range(n) for c in range(0, n, 5)]
+    assert all(table[table[a][b]][c] == table[a][table[b][c]] for a, b, c in triples)
+    regular = group.regular_table()
+    for g in range(n):
+        for h in range(0, n, 3):
+            # doing h then g on group-indexed data equals doing gh
+            assert all(regular[h][regular[g][x]] == regular[table[g][h]][x] for x in range(n))
+
+
+def test_groups_without_hue_are_the_planar_groups_unchanged():
+    for text in ("image; p4", "image; D4", "image; flip", "image; C8", "image 3x8x8; C4 x hue 1"):
+        factors = parse(text).symmetry
+        assert image_group(factors) == point_group(factors)
+
+
+# ---------------------------------------------------------------- compiled models are exact
+
+ALL_OUTPUTS = "invariant output 2; equivariant output 2; equivariant output 2 fields; orientation output 2"
+EXACT_SPECS = {
+    "hue 3": "image 3x{s}x{s}; hue 3; " + ALL_OUTPUTS + "; depth 2; width 3",
+    "hue 5": "image 3x{s}x{s}; hue 5; " + ALL_OUTPUTS + "; depth 2; width 3",        # not a channel permutation
+    "C4 x hue 3": "image 3x{s}x{s}; rotation 4 x hue 3; " + ALL_OUTPUTS + "; depth 2; width 3",
+    "D4 x hue 3": "image 3x{s}x{s}; D4 x hue 3; " + ALL_OUTPUTS + "; depth 2; width 2",
+    "flip x hue 6": "image 3x{s}x{s}; flip x hue 6; " + ALL_OUTPUTS + "; depth 2; width 3",
+}
+
+
+# Every group at an odd and an even size (pixel centre on a pixel, or between pixels); the products with rotations
+# also at 29.
+CASES = [(name, size) for name in sorted(EXACT_SPECS) for size in (15, 16)] + [("C4 x hue 3", 29), ("D4 x hue 3", 29)]
+
+
+@pytest.mark.parametrize("name,size", CASES)
+def test_hue_models_are_exact_for_every_element_and_output(name, size):
+    compiled, model = build(EXACT_SPECS[name].format(s=size))
+    report = check(model, compiled.spec)
+    assert report.ok, str(report)
+    assert len(report.rows) == compiled.plan.symmetry.order * 4
+    assert all(row.exact for row in report.rows) and report.max_error < EXACT_TOLERANCE
+    if size == 16:   # in float64 the models are exact to round-off: no approximation anywhere
+        report64 = check(model.double(), compiled.spec, dtype=torch.float64)
+        assert report64.ok and report64.max_error < 1e-9, str(report64)
+
+
+# ---------------------------------------------------------------- the group axis moves as the README says
+
+def rotated(x, r):
+    return torch.rot90(x, r, dims=(-2, -1))
+
+
+def test_c4_times_hue_roll_the_group_axis_viewed_as_rotations_by_hues():
+    compiled, model = build("image 3x15x15; rotation 4 x hue 3; equivariant output 2 fields; orientation output 2; "
+                            "depth 2; width 3")
+    x = torch.randn(2, 3, 15, 15)
+    with torch.no_grad():
+        fields, scores = model(x)
+        for r in range(4):
+            for k in range(3):
+                moved_fields, moved_scores = model(rotated(torch.roll(x, k, dims=1), r))
+                # index = r*3 + k: seen as a (4, 3) grid the group axis rolls by r steps and k hue steps
+                expected_scores = scores.reshape(2, 2, 4, 3).roll((r, k), (2, 3)).reshape(2, 2, 12)
+                expected_fields = rotated(fields.reshape(2, 2, 4, 3, 15, 15).roll((r, k), (2, 3)), r)
+                assert (moved_scores - expected_scores).abs().max() < 1e-4 * scores.abs().max()
+                expected_fields = expected_fields.reshape(2, 2, 12, 15, 15)
+                assert (moved_fields - expected_fields).abs().max() < 1e-4 * fields.abs().max()
+
+
+def d4_times_hue_inverse_then(g, h, hues: int = 3):
+    """Index of g^-1 h in D4 x hue K from the README's formulas alone: (m, r, k) has index (m*4 + r)*K + k and
+    (m1, r1)(m2, r2) = (m1 xor m2, r1 + (-1)^m1 r2 mod 4), hue steps adding mod K."""
+    (m1, r1, k1), (m2, r2, k2) = g, h
+    mi, ri, ki = m1, (r1 if m1 else (-r1) % 4), (-k1) % hues   # a mirror image is its own inverse
+    m, r, k = mi ^ m2, (ri + (-1) ** mi * r2) % 4, (ki + k2) % hues
+    return (m * 4 + r) * hues + k
+
+
+def test_d4_times_hue_fields_and_scores_follow_the_documented_table():
+    compiled, model = build("image 3x17x17; D4 x hue 5; equivariant output 1 fields; orientation output 2; depth 2; "
+                            "width 2")
+    x = torch.randn(2, 3, 17, 17)
+    elements = [(m, r, k) for m in range(2) for r in range(4) for k in range(5)]
+    with torch.no_grad():
+        fields, scores = model(x)
+        for g in [(0, 1, 0), (1, 0, 0), (0, 0, 2), (1, 3, 4), (0, 2, 1)]:
+            m, r, k = g
+            colour = torch.tensor(hue_matrix(k, 5), dtype=torch.float32)
+            gx = rotated(torch.flip(torch.einsum("cd,bdhw->bchw", colour, x), (-1,)) if m else
+                         torch.einsum("cd,bdhw->bchw", colour, x), r)
+            moved_fields, moved_scores = model(gx)
+            source = torch.tensor([d4_times_hue_inverse_then(g, h, 5) for h in elements])
+            expected_fields = fields[:, :, source]
+            expected_fields = rotated(torch.flip(expected_fields, (-1,)) if m else expected_fields, r)
+            assert (moved_scores - scores[:, :, source]).abs().max() < 1e-4 * scores.abs().max()
+            assert (moved_fields - expected_fields).abs().max() < 1e-4 * fields.abs().max()
+
+
+def test_the_documented_table_is_the_generated_group_table():
+    source = symc.compile("image 3x9x9; D4 x hue 3; orientation output 1; depth 1; width 1").source
+    namespace = {}
+    exec(re.search(r"GROUP_TABLE = \(.*?\n\)", source, re.S).group(0), namespace)
+    elements = [(m, r, k) for m in range(2) for r in range(4) for k in range(3)]
+    for i, g in enumerate(elements):
+        assert namespace["GROUP_TABLE"][i] == tuple(d4_times_hue_inverse_then(g, h) for h in elements)
+
+
+# ---------------------------------------------------------------- the tester catches models without hue symmetry
+
+class PlainCNN(nn.Module):
+    def __init__(self, classes=3, width=8):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(3, width, 3, padding=1), nn.ReLU(),
+                                      nn.Conv2d(width, width, 3, padding=1), nn.ReLU())
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x):
+        return self.head(self.features(x).mean(dim=(-2, -1)))
+
+
+class ChannelRollAveraged(nn.Module):
+    """Exactly invariant under turns of the hue by 120 degrees (channel rolls), and no finer ones."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return sum(self.inner(torch.roll(x, k, dims=1)) for k in range(3)) / 3
+
+
+class RotationAveraged(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return sum(self.inner(rotated(x, k)) for k in range(4)) / 4
+
+
+class GreyAndChroma(nn.Module):
+    """Invariant under every hue rotation: it sees the grey level and the length of the colour off the grey axis."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = nn.Sequential(nn.Conv2d(2, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 3, 3, padding=1))
+
+    def forward(self, x):
+        grey = x.mean(dim=1, keepdim=True)
+        chroma = (x - grey).pow(2).sum(dim=1, keepdim=True).sqrt()
+        return self.inner(torch.cat([grey, chroma], dim=1)).mean(dim=(-2, -1))
+
+
+def test_a_plain_cnn_claimed_hue_3_fails_every_hue_row():
+    torch.manual_seed(0)
+    report = check(PlainCNN().eval(), "image 3x16x16; hue 3; invariant output 3")
+    assert not report.ok and failing(report) == {"hue 120", "hue 240"}
+
+
+def test_a_rotation_but_not_hue_invariant_model_fails_exactly_the_hue_rows():
+    torch.manual_seed(0)
+    report = check(RotationAveraged(PlainCNN()).eval(), "image 3x15x15; rotation 4 x hue 3; invariant output 3")
+    group = group_of("image; rotation 4 x hue 3")
+    assert failing(report) == {group.element_name(i) for i in range(12) if i % 3}
+    torch.manual_seed(0)
+    compiled_p4 = symc.compile("image 3x15x15; p4; invariant output 3; depth 2; width 4").module.eval()
+    report = check(compiled_p4, "image 3x15x15; p4 x hue 3; invariant output 3")
+    assert failing(report) == {group.element_name(i) for i in range(12) if i % 3}
+
+
+def test_sixty_degrees_is_not_a_channel_permutation():
+    torch.manual_seed(0)
+    report = check(ChannelRollAveraged(PlainCNN()).eval(), "image 3x16x16; hue 6; invariant output 3")
+    assert failing(report) == {"hue 60", "hue 180", "hue 300"}
+    torch.manual_seed(0)
+    hue3 = symc.compile("image 3x16x16; hue 3; invariant output 3; depth 2; width 4").module.eval()
+    assert failing(check(hue3, "image 3x16x16; hue 6; invariant output 3")) == {"hue 60", "hue 180", "hue 300"}
+
+
+@pytest.mark.parametrize("n", [3, 5, 7])
+def test_a_hand_written_hue_invariant_model_passes(n):
+    torch.manual_seed(0)
+    report = check(GreyAndChroma().eval(), f"image 3x15x15; hue {n}; invariant output 3")
+    assert report.ok and len(report.rows) == n, str(report)
+
+
+def test_scores_that_roll_the_wrong_way_fail():
+    torch.manual_seed(0)
+    compiled = symc.compile("image 3x13x13; hue 3; orientation output 2; depth 2; width 3")
+
+    class Reversed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = compiled.module.eval()
+
+        def forward(self, x):
+            return self.inner(x)[:, :, [0, 2, 1]]
+
+    assert check(compiled.module.eval(), compiled.spec).ok
+    assert failing(check(Reversed(), compiled.spec)) == {"hue 120", "hue 240"}
+
+
+# ---------------------------------------------------------------- planted breaks in generated files
+
+HUE_FIELDS = "image 3x13x13; C4 x hue 3; equivariant output 1 fields; orientation output 2; depth 2; width 3"
+HUE_ONLY = "image 3x13x13; hue 3; orientation output 2; depth 2; width 3"
+BREAKS = {
+    "colours mixed by the rotation instead of its inverse": (HUE_FIELDS, (
+        "        self.hue_inverse = hue_rotations(hue).transpose(1, 2).contiguous()\n",
+        "        self.hue_inverse = hue_rotations(hue).contiguous()\n")),
+    "one copy's colours not mixed": (HUE_FIELDS, (
+        "torch.matmul(base, inverse[g])", "torch.matmul(base, inverse[g if g != 4 else 0])")),
+    "wrong row of GROUP_HUE": (HUE_ONLY, ("    (1, 3),\n    (2, 3),\n)", "    (2, 3),\n    (2, 3),\n)")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_symc_check_catches_hue_breaks_planted_in_generated_files(tmp_path, capsys, name):
+    spec, (old, new) = BREAKS[name]
+    source = symc.compile(spec).source.replace("import torch\n", "import torch\ntorch.manual_seed(0)\n", 1)
+    path = tmp_path / "model.py"
+    path.write_text(source)
+    assert main(["check", str(path)]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert source.count(old) == 1, old
+    path.write_text(source.replace(old, new))
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.rstrip().endswith("FAIL") or " FAIL " in line]
+    assert failed and any("hue" in line for line in failed), out
+    if name != "one copy's colours not mixed":   # the others leave pure rotations right: only hue rows fail
+        assert all("hue" in line for line in failed), out
+
+
+# ---------------------------------------------------------------- specs, files, errors
+
+def hue_spec_files() -> list[Path]:
+    return sorted(p for p in SPECS.glob("*.sym") if any(f.kind == "hue" for f in symc.parse(p.read_text()).symmetry))
+
+
+def test_there_are_hue_example_specs():
+    assert {p.stem for p in hue_spec_files()} >= {"hue_rotation", "hue_d4_fields", "hue_segmentation", "hue_e2_8"}
+
+
+@pytest.mark.parametrize("path", hue_spec_files(), ids=lambda p: p.stem)
+def test_hue_example_specs_pass_symc_check(path, tmp_path, capsys):
+    model = tmp_path / "model.py"
+    assert main(["compile", str(path), "-o", str(model)]) == 0
+    capsys.readouterr()
+    code = main(["check", str(model)])
+    out = capsys.readouterr().out
+    assert code == 0 and out.rstrip().endswith("PASS"), out
+    assert "hue rotations (exact)" in out and re.search(r"hue 120\s+0\s+\S+\s+0.0001\s+exact\s+ok", out)
+    if path.stem == "hue_e2_8":   # approximate rotations times hue: hue and right angles still exact
+        assert re.search(r"rot 45, hue 120\s+0\s+\S+\s+0.3\s+approx\s+ok", out), out
+        assert re.search(r"flip then rot 90, hue 240\s+0\s+\S+\s+0.0001\s+exact\s+ok", out), out
+        assert "exact for the right-angle subgroup and hue rotations" in model.read_text()
+
+
+def test_generated_files_carry_the_hue_table_and_only_when_needed():
+    source = symc.compile("image 3x16x16; D4 x hue 3; invariant output 2").source
+    assert "GROUP_HUE = (\n    (0, 3),\n    (1, 3),\n    (2, 3),\n    (0, 3)," in source
+    assert "HueLift2d(3, " in source and "GroupLift2d(" not in source.split("class Model")[1]
+    assert source == symc.compile("image 3x16x16; D4 x hue 3; invariant output 2").source
+    assert not any(line.startswith(("import symc", "from symc")) for line in source.splitlines())
+    plain = symc.compile("image 3x16x16; D4; invariant output 2").source
+    assert "GROUP_HUE" not in plain and "HueLift2d" not in plain and "hue_rotations" not in plain
+
+
+def test_default_widths_divide_plain_channels_by_the_square_root_of_the_product_order():
+    compiled = symc.compile("image 3x32x32; rotation 4 x hue 3; invariant output 2")
+    expected = tuple(round(plain_channels(layer, 4) / math.sqrt(12)) for layer in range(4))
+    assert compiled.plan.architecture.widths == expected
+    assert "sqrt(|G|) = sqrt(12)" in compiled.plan.architecture.reasons["widths"]
+
+
+@pytest.mark.parametrize("text,column,phrase", [
+    ("image 1x28x28; hue 3; invariant output", 16, "rotates the hue of RGB images (3 channels)"),
+    ("image 3x8x8; C16 x flip x hue 5; invariant output", 27, "'hue 5' times the 32 elements of 'D16' is a group "
+                                                             "of 160 elements, which is not supported"),
+    ("image 3x8x8; hue 200; invariant output", 14, "'hue 200' is a group of 200 elements"),
+    ("image 3x8x8; hue 1; orientation output", 21, "this spec's group is trivial"),
+])
+def test_hue_spec_errors_name_the_clause(text, column, phrase):
+    with pytest.raises(symc.SpecError) as info:
+        symc.compile(text)
+    assert info.value.line == 1 and info.value.column == column and phrase in info.value.message
+
+
+def test_orientation_output_under_hue_alone_compiles():
+    compiled = symc.compile("image 3x9x9; hue 4; orientation output 2; depth 1; width 2")
+    assert compiled.module(torch.randn(2, 3, 9, 9)).shape == (2, 2, 4)
