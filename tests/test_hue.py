@@ -91,6 +91,18 @@ def test_products_are_groups_and_their_regular_table_is_a_representation(text):
             assert all(regular[h][regular[g][x]] == regular[table[g][h]][x] for x in range(n))
 
 
+def test_the_layer_and_the_tester_compute_the_same_hue_matrices_independently():
+    from symc.nn.hue import HueLift2d, hue_rotations
+    hue = [(k, n) for n in (2, 3, 5, 6, 8) for k in range(n)]
+    judged = hue_rotations(hue)
+    judge = torch.tensor([hue_matrix(k, n) for k, n in hue], dtype=torch.float64)
+    assert torch.allclose(judged, judge, atol=1e-15)
+    permutation = torch.tensor([[0.0, 0, 1], [1, 0, 0], [0, 1, 0]], dtype=torch.float64)
+    assert torch.equal(hue_rotations([(1, 3)])[0], permutation)   # red to green, exactly
+    with pytest.raises(ValueError, match="3 \\(RGB\\) channels"):
+        HueLift2d(1, 2, 3, [(0, 0, 1)] * 3, [(k, 3) for k in range(3)])
+
+
 def test_groups_without_hue_are_the_planar_groups_unchanged():
     for text in ("image; p4", "image; D4", "image; flip", "image; C8", "image 3x8x8; C4 x hue 1"):
         factors = parse(text).symmetry

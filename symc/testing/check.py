@@ -150,9 +150,6 @@ def image_group(spec) -> PlanarGroup:
     for output in spec.outputs:
         if output.kind not in IMAGE_OUTPUTS:
             raise ValueError(f"symc check: {output.kind} outputs are not defined on images")
-    if any(factor.kind == "hue" for factor in spec.symmetry) and spec.domain.channels != 3:
-        raise ValueError("symc check: hue rotations act on RGB images, but the spec's image has "
-                         f"{spec.domain.channels} channels")
     return group_of(spec.symmetry)
 
 
