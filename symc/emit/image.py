@@ -7,6 +7,7 @@ from .. import __version__
 from ..plan.plan import Plan
 from .common import ACTIVATIONS, model_class
 from .inline import HEADER_IMPORTS, layer_source
+from .mixed import mixed_expression
 
 INDENT = " " * 12
 
@@ -32,6 +33,9 @@ class _ModelWriter:
     def expression(self, node: str) -> list[str]:
         data = self.graph.nodes[node]
         op = data["op"]
+        mixed = mixed_expression(self, data)  # trivial fields or position channels
+        if mixed is not None:
+            return mixed
         if op == "lift":
             self.used.add("GroupLift2d")
             return [f"GroupLift2d({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL"
