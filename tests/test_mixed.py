@@ -292,7 +292,7 @@ def test_plan_states_the_split_and_the_positions():
 
 
 @pytest.mark.parametrize("text, phrase", [
-    ("image; p4; invariant output; position encoding radial", "translation equivariance rules out"),
+    ("image; p4; invariant output; position encoding radial", "breaks the declared translation symmetry; supported with 'no translation'"),
     ("image; p4; no translation; invariant output; position encoding rotary", "not supported yet for images"),
     ("image; p4; orientation output; invariant fraction 1", "leaves no regular fields"),
     ("image; p4; equivariant output 2 fields; invariant fraction 1", "'equivariant output 2 fields' would be"),

@@ -18,8 +18,8 @@ def invariant_fraction(spec: Spec, reasons: dict) -> float:
         for output in spec.outputs:
             if output.kind in ("fields", "orientation"):
                 raise spec.error("hint.invariant_fraction", "'invariant fraction 1' leaves no regular fields, so "
-                                 f"'{output_text(output)}' would be the same along its whole group axis; use a "
-                                 "fraction below 1")
+                                 f"'{output_text(output)}' would be the same along its whole group axis; supported: "
+                                 "a fraction below 1 with that output")
         reasons["invariant fraction"] = ("1: every field is invariant (one channel); every filter is symmetric "
                                          "under the group (the group average of a base filter's copies)")
         return 1.0
@@ -64,8 +64,8 @@ def image_position_encoding(spec: Spec, symmetry: Symmetry, reasons: dict) -> st
     if spec.translation:
         if requested == "radial":
             raise spec.error("hint.position_encoding", "'position encoding radial' gives the model absolute "
-                             "positions, which translation equivariance rules out; say 'no translation' if "
-                             "positions matter")
+                             "positions, which breaks the declared translation symmetry; supported with 'no "
+                             "translation' (if positions matter), or use none")
         return "none"
     if requested == "none":
         reasons["position encoding"] = ("none (hint): translation-equivariant layers; absolute position is "
