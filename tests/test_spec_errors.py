@@ -93,8 +93,8 @@ BAD_SPECS = [
     ("image; kernel 3,5; widths 8,16,32", 1, 20, "disagree on the number of layers: 3 and 2"),
     ("image; kernel 4", 1, 8, "kernel sizes must be odd so filters have a center"),
     ("image; kernel 3,5,6; depth 3", 1, 8, "kernel sizes must be odd"),
-    ("image; invariant fraction 1", 1, 8, "the invariant fraction must be at least 0 and below 1"),
-    ("image; invariant fraction 1.5", 1, 8, "at least 0 and below 1"),
+    ("image; invariant fraction 1.01", 1, 8, "the invariant fraction must be between 0 and 1"),
+    ("image; invariant fraction 1.5", 1, 8, "between 0 and 1"),
 ]
 
 

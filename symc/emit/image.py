@@ -8,6 +8,7 @@ from ..groups import has_hue, hue_of
 from ..plan.plan import Plan
 from .common import ACTIVATIONS, model_class
 from .inline import HEADER_IMPORTS, layer_source
+from .mixed import mixed_expression
 
 INDENT = " " * 12
 
@@ -33,6 +34,9 @@ class _ModelWriter:
     def expression(self, node: str) -> list[str]:
         data = self.graph.nodes[node]
         op = data["op"]
+        mixed = mixed_expression(self, data)  # trivial fields or position channels
+        if mixed is not None:
+            return mixed
         if op == "lift":
             if has_hue(self.plan.symmetry.group):
                 self.used.add("HueLift2d")

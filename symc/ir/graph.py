@@ -24,8 +24,9 @@ OPS = ("input", "lift", "group_conv", "norm", "activation", "downsample", "group
 class FieldType:
     """What flows along an edge: `fields` copies of a representation of `group` on a grid of `spatial` size.
 
-    `representation` is 'trivial' (one channel per field: plain channels or invariant scalars) or 'regular'
-    (one channel per group element per field).
+    `representation` is 'trivial' (one channel per field: plain channels or invariant scalars), 'regular'
+    (one channel per group element per field) or 'mixed': `trivial` trivial fields (channels first), then
+    `fields - trivial` regular fields.
     """
 
     group: str
@@ -33,9 +34,12 @@ class FieldType:
     fields: int
     representation: str
     spatial: tuple[int, ...] = ()
+    trivial: int = 0
 
     @property
     def channels(self) -> int:
+        if self.representation == "mixed":
+            return self.trivial + (self.fields - self.trivial) * self.order
         return self.fields * (self.order if self.representation == "regular" else 1)
 
     def shape(self) -> tuple[int, ...]:
@@ -46,6 +50,8 @@ class FieldType:
     def describe(self) -> str:
         size = "x".join(str(s) for s in self.spatial)
         kind = f"{self.fields} x {self.group}" if self.representation == "regular" else f"{self.fields} scalars"
+        if self.representation == "mixed":
+            kind = f"{self.trivial} scalars + {self.fields - self.trivial} x {self.group}"
         return f"{kind} @ {size}" if size else kind
 
 
@@ -66,6 +72,8 @@ class Architecture:
     backbone: str = "conv"
     position_encoding: str = "none"
     heads: int = 0
+    invariant_fraction: float = 0.0
+    """Part of each image layer's width held as trivial (invariant) fields; see symc.ir.fields.split_width."""
     layout: str = ""
     """The input layout as forward takes it, e.g. '(B, 2, L)'; empty for images."""
     reasons: dict = field(default_factory=dict, compare=False, hash=False)
@@ -104,6 +112,13 @@ class GraphBuilder:
     def scalars(self, fields: int, spatial=()) -> FieldType:
         group = self.symmetry.group
         return FieldType(group.name, group.order, fields, "trivial", tuple(spatial))
+
+    def mixed(self, trivial: int, regular: int, spatial=()) -> FieldType:
+        """Trivial fields then regular ones; a plain regular type when there are no trivial fields."""
+        if not trivial:
+            return self.regular(regular, spatial)
+        group = self.symmetry.group
+        return FieldType(group.name, group.order, trivial + regular, "mixed", tuple(spatial), trivial)
 
 
 def build_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import networkx as nx
 
 from ..spec.model import Spec
+from .fields import mixed_conv_params, split_width
 from .graph import Architecture, GraphBuilder
+from .mixed import add_mixed_head, add_positions
 from .symmetry import Symmetry
 
 
@@ -23,25 +25,40 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     size = arch.input_size
     channels = spec.domain.channels
     node = b.add("input", None, b.scalars(channels, size), channels=channels)
+    if arch.position_encoding != "none" and symmetry.domain == "image":
+        node, channels = add_positions(b, node, channels, size, arch)
     in_fields = channels
+    in_trivial = 0
     for layer, (width, kernel) in enumerate(zip(arch.widths, arch.kernels)):
-        if layer == 0:
+        trivial, regular = split_width(width, arch.invariant_fraction)
+        if trivial or (layer > 0 and in_trivial):  # trivial fields on either side: the four blocks of a mixed conv
+            in_t, in_r = (channels, 0) if layer == 0 else (in_trivial, in_fields)
+            node = b.add("lift" if layer == 0 else "group_conv", node, b.mixed(trivial, regular, size),
+                         in_trivial=in_t, in_fields=in_r, out_trivial=trivial, out_fields=regular, kernel=kernel,
+                         params=mixed_conv_params(in_t, in_r, trivial, regular, order, kernel ** len(size)),
+                         layer=layer)
+        elif layer == 0:
             node = b.add("lift", node, b.regular(width, size), in_channels=channels, out_fields=width,
                          kernel=kernel, params=width * channels * kernel ** len(size), layer=layer)
         else:
             node = b.add("group_conv", node, b.regular(width, size), in_fields=in_fields, out_fields=width,
                          kernel=kernel, params=width * in_fields * order * kernel ** len(size),
                          layer=layer)
+        out = b.graph.nodes[node]["out"]
         if arch.norm != "none":
-            node = b.add("norm", node, b.regular(width, size), kind=arch.norm, fields=width, params=2 * width)
-        node = b.add("activation", node, b.regular(width, size), kind=arch.activation, params=0)
+            node = b.add("norm", node, out, kind=arch.norm, fields=regular, params=2 * width,
+                         **({"trivial": trivial} if trivial else {}))
+        node = b.add("activation", node, out, kind=arch.activation, params=0)
         if layer in arch.downsample_after:
             size = tuple(halve(s) for s in size)
-            node = b.add("downsample", node, b.regular(width, size), mode=arch.pooling, params=0)
-        in_fields = width
+            node = b.add("downsample", node, b.mixed(trivial, regular, size), mode=arch.pooling, params=0)
+        in_fields, in_trivial = regular, trivial
     trunk = node
     for index, output in enumerate(spec.outputs):
-        _add_head(b, trunk, in_fields, size, arch, index, output.kind, output.size)
+        if in_trivial:
+            add_mixed_head(b, trunk, in_trivial, in_fields, size, arch, index, output.kind, output.size)
+        else:
+            _add_head(b, trunk, in_fields, size, arch, index, output.kind, output.size)
     return b.graph
 
 

@@ -13,11 +13,11 @@ IMAGE_FACTORS = {"translation", "rotation", "dihedral", "flip", "hue"}
 IMAGE_OUTPUTS = {"invariant", "equivariant", "fields", "orientation"}
 SUPPORTED_HINT_VALUES = {
     "backbone": {"conv"},
-    "position_encoding": {"auto", "none"},
+    "position_encoding": {"auto", "none", "radial"},
     "conv": {"auto", "direct", "fft"},
     "boundary": {"zero"},
 }
-UNSUPPORTED_HINTS = {"invariant_fraction": "invariant fraction"}
+UNSUPPORTED_HINTS: dict[str, str] = {}
 # Every layer keeps one channel per group element and the generated file holds an order x order table, so very large
 # orders would only give huge, slow files; escnn-style models use up to C16/D16.
 MAX_GROUP_ORDER = 128
@@ -69,9 +69,6 @@ def analyze(spec: Spec) -> Symmetry:
         if factor.kind not in IMAGE_FACTORS:
             raise spec.error(f"symmetry.{index}", f"'{factor.kind}' symmetry on images is not supported yet; "
                              "supported: translation, rotation N, D<N>/E(2) discretized N, p4, p4m, flip, hue N")
-    if not spec.translation:
-        raise spec.error("no translation", "'no translation' on images is not supported yet; "
-                         "leave it out (translation-equivariant models ignore absolute position)")
     for index, output in enumerate(spec.outputs):
         if output.kind not in IMAGE_OUTPUTS:
             raise spec.error(f"output.{index}", f"'{output.kind}' output is not supported on images; supported: "

@@ -195,6 +195,9 @@ def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
                 reason += "; contiguous: channels_last backward is slow on CPUs (autotune measures both)"
         data["memory_format"] = memory_format
         reason += f"; filters expanded from {data['params']:,} base weights, cached in eval"
+        if "in_trivial" in data:
+            reason += ("; mixed fields: symmetric (trivial->trivial), lifted, slot-moved (regular->trivial) and "
+                       "group-conv blocks in one filter bank, one conv call")
     elif op == "norm":
         flops, algorithm, reason = 4 * out_elems, data["kind"], "one mean/variance per field, shared by its group axis"
     elif op == "activation":
@@ -211,7 +214,7 @@ def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
         flops = 2 * (f * hidden + hidden * k) if hidden else 2 * f * k
         algorithm, reason = "mlp", "acts on invariant features only"
     elif op == "field_linear":
-        flops = 2 * data["in_fields"] * data["out_fields"] * out.order
+        flops = 2 * (data["in_fields"] * out.order + data.get("in_trivial", 0)) * data["out_fields"]
         algorithm, reason = "linear", "one matrix shared by all group elements: scores permute with the input"
     elif "flops" in data:  # operations of other domains carry their own per-sample count and reason
         flops, algorithm, reason = data["flops"], data.get("algorithm", ""), data.get("reason", "")
@@ -278,8 +281,8 @@ def render_table(plan: Plan) -> str:
                  f"activations {_human(memory.activations_per_sample * plan.batch)}B); largest batch that fits "
                  f"{plan.hardware.name}'s {_human(plan.hardware.memory)}B: {memory.largest_batch:,}")
     lines.append("choices:")
-    for key in ("input", "backbone", "position encoding", "heads", "boundary", "depth", "widths", "kernel",
-                "downsample", "pooling", "alignment"):
+    for key in ("input", "backbone", "position encoding", "heads", "boundary", "depth", "invariant fraction", "widths",
+                "kernel", "downsample", "pooling", "alignment"):
         if key in arch.reasons:
             lines.append(f"  {key}: {arch.reasons[key]}")
     kernels = f"; kernels: {', '.join(str(x) for x in arch.kernels)}" if arch.kernels else ""

@@ -7,6 +7,8 @@ from ..ir.graph import Architecture, build_ir
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
 from .hardware import Hardware
+from .mixed import (align_mixed, image_position_encoding, invariant_fraction, mixed_default_widths,
+                    widths_reason)
 
 DEFAULT_IMAGE_SIZE = (64, 64)
 DEFAULT_DEPTH = 4
@@ -77,9 +79,12 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
     arch = Architecture(
         widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
-        boundary=hints.boundary or "zero", reasons=reasons)
+        boundary=hints.boundary or "zero", invariant_fraction=invariant_fraction(spec, reasons),
+        position_encoding=image_position_encoding(spec, symmetry, reasons), reasons=reasons)
     widths = _choose_widths(spec, symmetry, arch, depth, reasons)
-    if hardware is not None:
+    if hardware is not None and arch.invariant_fraction:
+        widths = _align_mixed_widths(spec, symmetry, arch, widths, hardware, dtype, reasons)
+    elif hardware is not None:
         widths = _align_widths(spec, symmetry, widths, hardware, dtype, reasons)
     head_hidden = widths[-1]
     return _replace(arch, widths=widths, head_hidden=head_hidden)
@@ -105,9 +110,14 @@ def _choose_widths(spec: Spec, symmetry: Symmetry, arch: Architecture, depth: in
         reasons["widths"] = "width hint (regular fields in every layer)"
         return (hints.width,) * depth
     base = default_widths(depth, symmetry.order)
+    if arch.invariant_fraction:  # trivial fields cost one channel each: wider layers for the same parameters
+        base = mixed_default_widths([plain_channels(i, depth) for i in range(depth)], symmetry.order,
+                                    arch.invariant_fraction)
     if hints.params is None:
         reasons["widths"] = (f"plain-CNN channels 32..128 divided by sqrt(|G|) = sqrt({symmetry.order}) "
                              "to keep parameters near a plain CNN's")
+        if arch.invariant_fraction:
+            reasons["widths"] = widths_reason(symmetry.order, arch.invariant_fraction)
         return base
     return _fit_budget(spec, symmetry, arch, base, hints.params, reasons)
 
@@ -147,6 +157,17 @@ def _budget_missed(spec, budget: int, smallest: int, nearest: list[int]):
                          "or lower the depth")
     raise spec.error("hint.params", f"'params {budget}' cannot be met within 10% with whole fields per layer: "
                      f"the nearest plans have {' and '.join(f'{n:,}' for n in nearest)} parameters")
+
+
+def _align_mixed_widths(spec, symmetry, arch, widths, hardware: Hardware, dtype: str, reasons):
+    """As _align_widths, for mixed layers whose channels are T + R x |G|."""
+    align = hardware.channel_alignment(dtype)
+    if align <= 1 or spec.hints.widths is not None or spec.hints.width is not None:
+        return widths
+    aligned = align_mixed(widths, symmetry.order, arch.invariant_fraction, align)
+    reasons["alignment"] = (f"fields rounded up so channels (trivial + regular x {symmetry.order}) are multiples "
+                            f"of {align} for {hardware.name}'s tensor cores at {dtype}")
+    return aligned
 
 
 def _align_widths(spec, symmetry, widths, hardware: Hardware, dtype: str, reasons) -> tuple[int, ...]:

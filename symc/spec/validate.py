@@ -162,8 +162,8 @@ class _Checks:
             self.fail("hint.kernel", f"kernel sizes must be odd so filters have a center, but "
                                      f"'{self.written('hint.kernel')}' has {even[0]}")
         fraction = hints.invariant_fraction
-        if fraction is not None and not 0 <= fraction < 1:
-            self.fail("hint.invariant_fraction", "the invariant fraction must be at least 0 and below 1: "
+        if fraction is not None and not 0 <= fraction <= 1:
+            self.fail("hint.invariant_fraction", "the invariant fraction must be between 0 and 1: "
                                                  f"'{self.written('hint.invariant_fraction')}'")
 
     def layer_counts(self):

@@ -334,6 +334,9 @@ def _header(spec, group: PlanarGroup, sizes, batch: int, seed: int, dtype: torch
                      f"{APPROX_TOLERANCE:g}, or {APPROX_TOLERANCE_GROUP_AXIS:g} for outputs with a group axis")
     if spec.translation:
         lines.append("not tested: translations (rotations and mirrors are about the image centre)")
+    else:
+        lines.append("translations: none claimed ('no translation': positions may matter); rotations and mirrors "
+                     "are about the image centre")
     return lines + [""]
 
 
