@@ -118,7 +118,8 @@ def _hue_text(group) -> str:
         return ""
     k = group.hue_group.order
     return ("\n# Hue: element i also turns each pixel's RGB vector by 360*step/k degrees about (1, 1, 1)/sqrt(3)\n"
-            f"# (120 degrees sends red to green); (step, k) per element. Element i = spatial index * {k} + hue step.\n"
+            f"# (120 degrees sends red to green); (step, k) per element. Element i is rotation/mirror element i // {k}\n"
+            f"# (numbered m*n + r) with hue step i % {k}; GROUP_SPATIAL repeats each spatial part {k} times.\n"
             f"GROUP_HUE = {_table_text([hue_of(group, i) for i in range(group.order)])}")
 
 
