@@ -50,7 +50,14 @@ def example_inputs(spec, batch: int = 3, seed: int = 1, grow: int = 0) -> tuple[
     sizes = tuple(s + grow for s in domain.shape)
     if domain.kind == "point cloud":
         pos = torch.randn(batch, sizes[0], domain.dim, generator=generator)
+        if not domain.channels:
+            return (pos,)
         return (pos, torch.randn(batch, sizes[0], domain.channels, generator=generator))
+    if domain.kind == "set":
+        return (torch.randn(batch, sizes[0], domain.channels, generator=generator),)
+    if domain.kind == "graph":
+        edges = (torch.rand(batch, sizes[0], sizes[0], generator=generator) < 0.4).float().triu(1)
+        return (torch.randn(batch, sizes[0], domain.channels, generator=generator), edges + edges.transpose(1, 2))
     return (torch.randn((batch, domain.channels) + sizes, generator=generator),)
 
 
@@ -104,6 +111,31 @@ def test_torchscript_script_freeze_and_save_load_stay_exactly_equivariant(name):
         assert_same_outputs(frozen(*inputs), expected)
     for module in (loaded, frozen):  # the saved file's module equals the scripted one exactly (above)
         symc.assert_equivariant(module, compiled.spec)
+
+
+# The layers the five models above do not use: set and graph blocks, attention with rotary and learned positions,
+# point-cloud pseudo-scalars, 3D regular convolutions.
+OTHER_DOMAINS = {
+    "set-deepsets": "set 5x3; permutation; invariant output 2; equivariant output 1; width 8; depth 1",
+    "set-attention": "set 5x3; permutation; backbone attention; invariant output 2; width 8; depth 1",
+    "graph": "graph with 3 features 5 nodes; permutation; invariant output 2; width 8; depth 1",
+    "sequence-rotary": ("sequence 4x16; translation; backbone attention; boundary circular; invariant output 2; "
+                        "equivariant output 4 channels; width 8; depth 1"),
+    "sequence-learned-positions": ("sequence 1x16; no translation; time reversal; backbone attention; "
+                                   "invariant output 2; width 8; depth 1"),
+    "points-se2": "point cloud 6x2; SE(2); permutation; invariant output 1; equivariant output 2; width 8; depth 1",
+    "volume-octahedral": "volume 1x5x5x5; octahedral; invariant output 1; widths 2,2",
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_DOMAINS))
+def test_torchscript_scripts_every_domain_and_stays_exactly_equivariant(name):
+    compiled, model = build(OTHER_DOMAINS[name])
+    inputs = example_inputs(compiled.spec)
+    with torch.no_grad():
+        scripted = torch.jit.script(model)
+        assert_same_outputs(scripted(*inputs), model(*inputs))
+    symc.assert_equivariant(scripted, compiled.spec)
 
 
 def test_scripted_model_keeps_the_input_checks():
@@ -258,7 +290,7 @@ def test_bf16_autocast_runs_close_to_float32_and_leaves_no_16_bit_cache(name):
         for a, b in zip(outputs(low), outputs(expected)):
             assert a.dtype in (torch.bfloat16, torch.float32) and torch.isfinite(a).all()
             relative = (a.float() - b).norm() / b.norm()
-            assert relative < 0.05, f"bf16 output {relative:.3f} away from float32"
+            assert relative < 0.02, f"bf16 output {relative:.3f} away from float32"  # measured: 2e-3 to 3.3e-3
         for a, b in zip(outputs(model(*inputs)), outputs(expected)):
             assert a.dtype == torch.float32
             assert torch.equal(a, b), "float32 calls after autocast must not use filters cached in bf16"
