@@ -14,7 +14,8 @@ def fft_allowed() -> bool:
     they equal (the same cross-correlation, to round-off)."""
     if torch.jit.is_scripting():
         return True
-    return not torch.onnx.is_in_onnx_export()
+    # ONNX's exporter runs under torch.export; asking torch.onnx only then spares every forward its import
+    return not (torch.compiler.is_exporting() and torch.onnx.is_in_onnx_export())
 
 
 def filter_spectrum(weight: torch.Tensor, sizes: list[int]) -> torch.Tensor:
