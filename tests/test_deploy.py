@@ -213,13 +213,10 @@ ONNX_OPSET = 18
 
 
 def export_onnx(model, spec, path: Path):
-    """Export with a dynamic batch and dynamic sizes (spatial axes, or the number of points)."""
+    """Export with a dynamic batch and dynamic sizes (spatial axes, or the number of elements)."""
     inputs = example_inputs(spec, batch=2)
-    if spec.domain.kind == "point cloud":
-        count = torch.export.Dim("points", min=3)
-        shapes = tuple({0: torch.export.Dim.AUTO, 1: count} for _ in inputs)
-    else:
-        shapes = ({0: torch.export.Dim.AUTO, **{axis: torch.export.Dim.AUTO for axis in range(2, inputs[0].dim())}},)
+    # AUTO: dynamic where the model allows it; the channel axes become fixed (the input checks compare them)
+    shapes = tuple({axis: torch.export.Dim.AUTO for axis in range(t.dim())} for t in inputs)
     torch.onnx.export(model, inputs, str(path), dynamo=True, opset_version=ONNX_OPSET, dynamic_shapes=shapes,
                       verbose=False)
     return OnnxModule(path)
