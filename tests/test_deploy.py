@@ -138,6 +138,17 @@ def test_torchscript_scripts_every_domain_and_stays_exactly_equivariant(name):
     symc.assert_equivariant(scripted, compiled.spec)
 
 
+def test_check_flags_a_frozen_scripted_model_that_is_not_equivariant():
+    """symc.check takes frozen TorchScript modules (which have no train/eval mode) and still fails a plain CNN."""
+    torch.manual_seed(0)
+    plain = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                                torch.nn.Flatten(), torch.nn.Linear(4, 4)).eval()
+    frozen = torch.jit.freeze(torch.jit.script(plain))
+    report = symc.check(frozen, SPECS["c4-invariant"])
+    assert not report.ok
+    assert {row.element for row in report.rows if not row.ok} == {"rot 90", "rot 180", "rot 270"}
+
+
 def test_scripted_model_keeps_the_input_checks():
     compiled, model = build(SPECS["c4-invariant"])
     scripted = torch.jit.script(model)
