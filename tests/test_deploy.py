@@ -2,7 +2,7 @@
 
 torch.compile (no graph breaks), TorchScript (script, freeze, save/load) and trace, ONNX export run by onnxruntime,
 state_dict round trips into a fresh Model(), bf16 autocast on CPU, channels_last inputs, and DistributedDataParallel
-under torchrun (examples/train_ddp.py). Models are small so the file runs in about a minute; torch.compile's
+under torchrun (examples/train_ddp.py). Models are small so the file needs about 90 s of CPU; torch.compile's
 inductor backend, the slow part, is used on one spec, the others go through dynamo with fullgraph=True alone.
 """
 import copy
