@@ -37,7 +37,8 @@ def emit_point_source(plan: Plan) -> str:
         f"        h = {invariants}\n"
         + ("        h = torch.cat([h, handedness(pos, centre).unsqueeze(1).expand(-1, h.shape[1], -1)], dim=-1)"
            "  # mirrors negate it\n" if pseudo else "")
-        + ("        h = torch.cat([features.to(h.dtype), h], dim=-1)\n" if channels else "")
+        + ("        assert features is not None  # checked above; TorchScript needs it said\n"
+           "        h = torch.cat([features.to(h.dtype), h], dim=-1)\n" if channels else "")
         + "        h = self.embed(h)\n"
         + (f"        signs = pseudo_scalars(pos, centre)  # {'signed volumes' if dim == 3 else 'signed areas'}: "
            "negated by mirrors\n" if pseudo else "        signs = None\n")

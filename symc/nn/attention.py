@@ -16,17 +16,26 @@ ACTIVATION_MODULES = {"relu": torch.nn.ReLU, "gelu": torch.nn.GELU, "silu": torc
 ROTARY_BASE = 10000.0
 
 
-def rotary_angles(length: int, half: int, circular: bool, device) -> torch.Tensor:
-    """(length, half) angles position * frequency, computed in float64."""
+def rotary_angles(length: int, half: int, circular: bool, device: torch.device,
+                  base: float = ROTARY_BASE) -> torch.Tensor:
+    """(length, half) angles position * frequency, computed in float64. (`base` is an argument because TorchScript
+    reads no float globals.)"""
     steps = torch.arange(half, dtype=torch.float64, device=device)
     if circular:
         frequencies = 2.0 * math.pi * (steps + 1.0) / length  # whole periods: position L reads as position 0
     else:
-        frequencies = ROTARY_BASE ** (-steps / half)
+        frequencies = base ** (-steps / half)
     return torch.arange(length, dtype=torch.float64, device=device)[:, None] * frequencies[None, :]
 
 
-def apply_rotary(q: torch.Tensor, k: torch.Tensor, circular: bool, symmetric: bool):
+def turn_pairs(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, half: int) -> torch.Tensor:
+    """Rotates each pair (x_d, x_{d + half}) by its angle."""
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+def apply_rotary(q: torch.Tensor, k: torch.Tensor, circular: bool,
+                 symmetric: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """q, k (B, heads, L, head_dim) with positions 0..L-1 mixed in so that q_i . k_j depends on i - j only."""
     length, head_dim = q.shape[-2], q.shape[-1]
     half = head_dim // 2
@@ -36,12 +45,7 @@ def apply_rotary(q: torch.Tensor, k: torch.Tensor, circular: bool, symmetric: bo
         # q_d k_d cos(t_d (i - j)) = (q_d cos t_d i)(k_d cos t_d j) + (q_d sin t_d i)(k_d sin t_d j)
         cos, sin = torch.cat([cos, cos], dim=-1), torch.cat([sin, sin], dim=-1)
         return torch.cat([q * cos, q * sin], dim=-1), torch.cat([k * cos, k * sin], dim=-1)
-
-    def turn(x: torch.Tensor) -> torch.Tensor:
-        x1, x2 = x[..., :half], x[..., half:]
-        return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
-
-    return turn(q), turn(k)
+    return turn_pairs(q, cos, sin, half), turn_pairs(k, cos, sin, half)
 
 
 class AttentionBlock(torch.nn.Module):
@@ -89,25 +93,26 @@ class PositionEncoding(torch.nn.Module):
         self.symmetric = symmetric
         self.length = length
         self.dim = dim
-        if self.learned:
-            self.table = torch.nn.Parameter(torch.randn(length, dim) * 0.1)
+        self.base = ROTARY_BASE
+        # None unless learned: TorchScript then drops the learned branch (it cannot read a missing attribute)
+        self.table = torch.nn.Parameter(torch.randn(length, dim) * 0.1) if self.learned else None
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         length = h.shape[1]
-        if self.learned:
+        table = self.table
+        if table is not None:
             if length != self.length:
                 raise ValueError(f"learned positions were made for length {self.length}, got length {length}")
-            table = self.table
             if self.symmetric:  # even about the centre: reversing the sequence keeps every position's vector
                 table = 0.5 * (table + torch.flip(table, dims=(0,)))
             return h + table.to(h.dtype)
         positions = torch.arange(length, dtype=torch.float64, device=h.device)
         steps = torch.arange(self.dim, dtype=torch.float64, device=h.device)
         if self.symmetric:  # cosines of the distance from the centre are even under reversal
-            angles = (positions - (length - 1) / 2.0)[:, None] * ROTARY_BASE ** (-steps / self.dim)[None, :]
+            angles = (positions - (length - 1) / 2.0)[:, None] * self.base ** (-steps / self.dim)[None, :]
             return h + angles.cos().to(h.dtype)
         half = self.dim // 2
-        angles = positions[:, None] * ROTARY_BASE ** (-steps[:half] / half)[None, :]
+        angles = positions[:, None] * self.base ** (-steps[:half] / half)[None, :]
         table = torch.cat([angles.sin(), angles.cos(), torch.zeros(length, self.dim - 2 * half,
                                                                    dtype=torch.float64, device=h.device)], dim=-1)
         return h + table.to(h.dtype)

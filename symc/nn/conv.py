@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .fft import fft_conv, fft_sizes, filter_spectrum
+from .fft import fft_allowed, fft_conv, fft_sizes, filter_spectrum
 from .filters import FilterTransforms
 
 
@@ -46,21 +46,27 @@ class ExpandedConv2d(torch.nn.Module):
         raise NotImplementedError
 
     def filter_bank(self) -> torch.Tensor:
-        # In eval mode the bank only changes when the base weight does (optimizer step, load_state_dict).
-        # Compiled graphs (torch.compile) expand inside the graph instead: a Python-side cache cannot be traced.
-        if self.training or torch.compiler.is_compiling():
+        # Scripted, traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into
+        # them (torch.jit.freeze folds a scripted eval model's expansion into constants instead).
+        if torch.jit.is_scripting():
+            return self.expand_weight()
+        if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
             self._cached_weight = None
             return self.expand_weight()
+        # In eval mode the bank only changes when the base weight does (optimizer step, load_state_dict).
         version = self.weight._version
         if self._cached_weight is None or version != self._cached_version:
-            with torch.no_grad():
+            # Expanded at the weights' own precision: an autocast region must not leave 16-bit filters cached.
+            with torch.no_grad(), torch.autocast(self.weight.device.type, enabled=False):
                 self._cached_weight = self.expand_weight()
             self._cached_version = version
         return self._cached_weight
 
-    def _spectrum(self, x: torch.Tensor, bank: torch.Tensor):
+    def _spectrum(self, x: torch.Tensor, bank: torch.Tensor) -> torch.Tensor | None:
         """The filters' FFT; in eval mode kept until the bank or the input size changes."""
-        if self.training or torch.compiler.is_compiling():
+        if torch.jit.is_scripting():
+            return None
+        if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
             return None
         sizes = fft_sizes(x, bank, False)
         if self._cached_spectrum is None or self._cached_sizes != sizes or self._cached_bank is not bank:
@@ -85,7 +91,7 @@ class ExpandedConv2d(torch.nn.Module):
         if self.bias is not None:
             bias = self.bias.repeat_interleave(self.order)
         bank = self.filter_bank()
-        if self.use_fft:
+        if self.use_fft and fft_allowed():
             return fft_conv(x, bank, bias, spectrum=self._spectrum(x, bank))
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)

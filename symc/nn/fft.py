@@ -9,6 +9,15 @@ import torch
 from .fftsize import fast_fft_size
 
 
+def fft_allowed() -> bool:
+    """False while exporting to ONNX, which has no complex matmul: FFT layers then export as the direct convolution
+    they equal (the same cross-correlation, to round-off)."""
+    if torch.jit.is_scripting():
+        return True
+    # ONNX's exporter runs under torch.export; asking torch.onnx only then spares every forward its import
+    return not (torch.compiler.is_exporting() and torch.onnx.is_in_onnx_export())
+
+
 def filter_spectrum(weight: torch.Tensor, sizes: list[int]) -> torch.Tensor:
     """(frequencies, in, out) spectrum of the flipped filters (correlation = convolution with the flipped filter)."""
     d = len(sizes)

@@ -10,15 +10,19 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .fft import fft_conv
+from .fft import fft_allowed, fft_conv
+from .layers import shape_text
 
 
-def move_filters(w: torch.Tensor, source, flips) -> torch.Tensor:
+def move_filters(w: torch.Tensor, source: list[int], flips: list[int]) -> torch.Tensor:
     """Filters (..., *kernel) moved by the element (source, flips) acting on their last len(source) axes."""
     lead = w.dim() - len(source)
     w = w.permute(list(range(lead)) + [lead + a for a in source])
-    dims = [lead + b for b in range(len(flips)) if flips[b]]
-    return torch.flip(w, dims=dims) if dims else w
+    dims: list[int] = []
+    for b in range(len(flips)):  # a loop, not a filtered comprehension: TorchScript has none
+        if flips[b]:
+            dims.append(lead + b)
+    return torch.flip(w, dims=dims) if len(dims) > 0 else w
 
 
 class RegularConvNd(torch.nn.Module):
@@ -38,6 +42,8 @@ class RegularConvNd(torch.nn.Module):
         self.dims = len(spatial[0][0])
         self.order = len(spatial)
         self.spatial = [(tuple(s), tuple(f)) for s, f in spatial]
+        self.sources = [[int(a) for a in s] for s, _ in spatial]  # lists: what TorchScript indexes
+        self.flips = [[int(b) for b in f] for _, f in spatial]
         self.kernel_size = kernel_size
         self.out_fields = out_fields
         self.boundary = boundary
@@ -49,26 +55,30 @@ class RegularConvNd(torch.nn.Module):
         shape = (out_fields, in_size) + group_axis + (kernel_size,) * self.dims
         self.weight = torch.nn.Parameter(torch.randn(shape) * math.sqrt(2.0 / fan_in))
         self.bias = torch.nn.Parameter(torch.zeros(out_fields)) if bias else None
-        if not self.lifting:
-            self.register_buffer("table", torch.tensor(table, dtype=torch.long), persistent=False)
+        # Row g lists which base slice feeds each input element (empty when lifting: no group axis in).
+        self.register_buffer("table", torch.tensor(table if table is not None else [], dtype=torch.long),
+                             persistent=False)
         self._cached_bank = None
         self._cached_version = -1
 
     def expand_weight(self) -> torch.Tensor:
-        copies = []
-        for g, (source, flips) in enumerate(self.spatial):
+        copies: list[torch.Tensor] = []
+        for g in range(self.order):
             base = self.weight if self.lifting else self.weight.index_select(2, self.table[g])
-            copies.append(move_filters(base, source, flips))
+            copies.append(move_filters(base, self.sources[g], self.flips[g]))
         bank = torch.stack(copies, dim=1)  # (out, order, in[, order], *kernel)
         return bank.reshape([self.out_fields * self.order, self.in_channels] + [self.kernel_size] * self.dims)
 
     def filter_bank(self) -> torch.Tensor:
-        # Traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into them.
+        # Scripted, traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into them.
+        if torch.jit.is_scripting():
+            return self.expand_weight()
         if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
             self._cached_bank = None
             return self.expand_weight()
         if self._cached_bank is None or self._cached_version != self.weight._version:
-            with torch.no_grad():
+            # At the weights' own precision: an autocast region must not leave 16-bit filters cached.
+            with torch.no_grad(), torch.autocast(self.weight.device.type, enabled=False):
                 self._cached_bank = self.expand_weight()
             self._cached_version = self.weight._version
         return self._cached_bank
@@ -84,7 +94,7 @@ class RegularConvNd(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bank = self.filter_bank()
         bias = self.bias.repeat_interleave(self.order) if self.bias is not None else None
-        if self.use_fft:
+        if self.use_fft and fft_allowed():
             return fft_conv(x, bank, bias, circular=self.boundary == "circular")
         half = self.kernel_size // 2
         if self.boundary == "circular":
@@ -158,15 +168,15 @@ def check_grid_input(x: torch.Tensor, channels: int, rank: int, min_size: int, l
     """Raise a ValueError naming the expected layout when `x` cannot be this sequence or volume model's input."""
     if x.dim() != rank:
         raise ValueError(f"expected input of shape {layout}, got a tensor of rank {x.dim()} with shape "
-                         f"{tuple(x.shape)}")
+                         f"{shape_text(x.shape)}")
     if x.shape[1] != channels:
         raise ValueError(f"expected input of shape {layout} with {channels} channels, got {x.shape[1]} channels "
-                         f"(shape {tuple(x.shape)})")
+                         f"(shape {shape_text(x.shape)})")
     if min(x.shape[2:]) < min_size:
         raise ValueError(f"expected input of shape {layout} with every size at least {min_size}, got "
-                         f"{tuple(x.shape)}")
+                         f"{shape_text(x.shape)}")
     if cube and (x.shape[2] != x.shape[3] or x.shape[3] != x.shape[4]):
         raise ValueError(f"expected a cubic input {layout} with D = H = W (cube symmetries turn it by 90 degrees), "
-                         f"got {tuple(x.shape)}")
+                         f"got {shape_text(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"expected a floating-point input of shape {layout}, got dtype {x.dtype}")

@@ -106,16 +106,21 @@ class FieldLinear(torch.nn.Module):
         return self.linear(fields.transpose(1, 2)).transpose(1, 2)
 
 
+def shape_text(shape: list[int]) -> str:
+    """A shape as Python prints a tuple, `(2, 3)` or `(5,)`, also inside TorchScript (which has no tuple())."""
+    return "(" + ", ".join([str(s) for s in shape]) + ("," if len(shape) == 1 else "") + ")"
+
+
 def check_image_input(x: torch.Tensor, channels: int, min_size: int, layout: str) -> None:
     """Raise a ValueError naming the expected layout when `x` cannot be this model's input."""
     if x.dim() != 4:
         raise ValueError(f"expected input of shape {layout}, got a tensor of rank {x.dim()} "
-                         f"with shape {tuple(x.shape)}")
+                         f"with shape {shape_text(x.shape)}")
     if x.shape[1] != channels:
         raise ValueError(f"expected input of shape {layout} with {channels} channels, got {x.shape[1]} "
-                         f"channels (shape {tuple(x.shape)})")
+                         f"channels (shape {shape_text(x.shape)})")
     if x.shape[2] < min_size or x.shape[3] < min_size:
         raise ValueError(f"expected input of shape {layout} with height and width at least {min_size}, "
-                         f"got {tuple(x.shape)}")
+                         f"got {shape_text(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"expected a floating-point input of shape {layout}, got dtype {x.dtype}")

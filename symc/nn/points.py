@@ -10,6 +10,7 @@ the points.
 import torch
 
 from .attention import ACTIVATION_MODULES
+from .layers import shape_text
 
 
 def cloud_centre(pos: torch.Tensor, translation: bool) -> torch.Tensor:
@@ -78,6 +79,9 @@ class EGNNLayer(torch.nn.Module):
                                         torch.nn.Linear(width, width), act())
         self.node = torch.nn.Sequential(torch.nn.Linear(2 * width, width), act(), torch.nn.Linear(width, width))
         self.norm = torch.nn.LayerNorm(width)
+        # None when unused, so TorchScript drops the coordinate branch rather than look for missing layers
+        self.coord = None
+        self.radial = None
         if update_coords:
             self.coord = torch.nn.Sequential(torch.nn.Linear(width, width), act(), torch.nn.Linear(width, 1))
             self.radial = torch.nn.Linear(width, 1) if about_origin else None
@@ -91,8 +95,11 @@ class EGNNLayer(torch.nn.Module):
             pair.append(signs.unsqueeze(-1))
         messages = self.edge(torch.cat(pair, dim=-1))  # (B, N, N, width)
         h = self.norm(h + self.node(torch.cat([h, messages.mean(dim=2)], dim=-1)))
-        if self.update_coords:
-            step = diff / (distance2.sqrt() + 1.0) * self.coord(messages)
+        if self.coord is not None:  # update_coords
+            # sqrt has an infinite slope at 0 (each point's distance to itself), which made every gradient NaN:
+            # read 1 there instead, where diff is 0 anyway, so the step is unchanged and gradients stay finite
+            length = torch.where(distance2 > 0, distance2, torch.ones_like(distance2)).sqrt()
+            step = diff / (length + 1.0) * self.coord(messages)
             pos = pos + step.mean(dim=2)
             if self.radial is not None:
                 pos = pos + pos * torch.tanh(self.radial(h))
@@ -104,7 +111,7 @@ def check_point_input(pos: torch.Tensor, features: torch.Tensor | None, dim: int
     """Raise a ValueError naming the expected layout when (pos, features) cannot be this point-cloud model's input."""
     if pos.dim() != 3 or pos.shape[-1] != dim:
         raise ValueError(f"expected positions of shape {layout} with D = {dim} coordinates, got shape "
-                         f"{tuple(pos.shape)}")
+                         f"{shape_text(pos.shape)}")
     if not pos.is_floating_point():
         raise ValueError(f"expected floating-point positions {layout}, got dtype {pos.dtype}")
     if channels == 0 and features is not None:
@@ -112,6 +119,6 @@ def check_point_input(pos: torch.Tensor, features: torch.Tensor | None, dim: int
     if channels > 0:
         if features is None:
             raise ValueError(f"expected features of shape (B, N, {channels}) with the positions")
-        if features.dim() != 3 or tuple(features.shape[:2]) != tuple(pos.shape[:2]) or features.shape[2] != channels:
+        if features.dim() != 3 or features.shape[:2] != pos.shape[:2] or features.shape[2] != channels:
             raise ValueError(f"expected features of shape (B, N, {channels}) = ({pos.shape[0]}, {pos.shape[1]}, "
-                             f"{channels}), got {tuple(features.shape)}")
+                             f"{channels}), got {shape_text(features.shape)}")

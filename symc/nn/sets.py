@@ -7,6 +7,7 @@ elements True so padded ones never enter a pool.
 import torch
 
 from .attention import ACTIVATION_MODULES
+from .layers import shape_text
 
 
 def masked_pool(h: torch.Tensor, mask: torch.Tensor | None, mode: str) -> torch.Tensor:
@@ -73,15 +74,15 @@ def check_set_input(x: torch.Tensor, mask: torch.Tensor | None, features: int, l
     """Raise a ValueError naming the expected layout when (x, mask) cannot be this set model's input."""
     if x.dim() != 3:
         raise ValueError(f"expected input of shape {layout}, got a tensor of rank {x.dim()} with shape "
-                         f"{tuple(x.shape)}")
+                         f"{shape_text(x.shape)}")
     if x.shape[2] != features:
         raise ValueError(f"expected input of shape {layout} with {features} features per element, got "
-                         f"{x.shape[2]} (shape {tuple(x.shape)})")
+                         f"{x.shape[2]} (shape {shape_text(x.shape)})")
     if not x.is_floating_point():
         raise ValueError(f"expected a floating-point input of shape {layout}, got dtype {x.dtype}")
     if mask is not None and (mask.shape != x.shape[:2] or mask.dtype != torch.bool):
-        raise ValueError(f"expected a boolean mask of shape (B, N) = {tuple(x.shape[:2])} marking real elements "
-                         f"True, got {mask.dtype} of shape {tuple(mask.shape)}")
+        raise ValueError(f"expected a boolean mask of shape (B, N) = {shape_text(x.shape[:2])} marking real "
+                         f"elements True, got {mask.dtype} of shape {shape_text(mask.shape)}")
 
 
 def check_graph_input(x: torch.Tensor, adj: torch.Tensor, features: int, layout: str) -> None:
@@ -90,7 +91,7 @@ def check_graph_input(x: torch.Tensor, adj: torch.Tensor, features: int, layout:
     batch, nodes = x.shape[0], x.shape[1]
     if adj.dim() != 3 or adj.shape[0] != batch or adj.shape[1] != nodes or adj.shape[2] != nodes:
         raise ValueError(f"expected a dense adjacency (B, N, N) = ({batch}, {nodes}, {nodes}) with x {layout}, "
-                         f"got shape {tuple(adj.shape)}")
+                         f"got shape {shape_text(adj.shape)}")
     if not adj.is_floating_point():
         raise ValueError(f"expected a floating-point adjacency (B, N, N), got dtype {adj.dtype}")
 

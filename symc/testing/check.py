@@ -211,8 +211,10 @@ class _Model:
 @contextlib.contextmanager
 def _eval_mode(module: torch.nn.Module):
     """Eval mode (dropout off, running norm statistics) for the check; every submodule's own mode restored after."""
-    modes = [(submodule, submodule.training) for submodule in module.modules()]
-    module.eval()
+    # A frozen TorchScript module has no mode at all (freezing needs eval mode): there is nothing to set.
+    modes = [(submodule, submodule.training) for submodule in module.modules() if hasattr(submodule, "training")]
+    if hasattr(module, "training"):
+        module.eval()
     try:
         yield
     finally:
