@@ -100,7 +100,7 @@ BAD_SPECS = [
     ("image; p4; width 8; widths 8,16", "line 1, column 21"),
     ("image\n\n  p4;; blah", "line 3, column 8"),
     ("image 3x32x32; hue 3; invariant output", "line 1, column 16"),
-    ("image 3x32x32; scale 2; invariant output", "not supported yet"),
+    ("image 3x32x32; scale 2; equivariant output", "line 1, column 25"),
     ("image 3x32x32; p4; invariant output; invariant fraction 0.5", "not supported yet"),
     ("image 3x32x32; p4; no translation; invariant output", "line 1, column 20"),
     ("image; p4; invariant output; backbone attention", "line 1, column 30"),

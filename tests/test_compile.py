@@ -133,7 +133,7 @@ def test_bad_input_to_generated_forward_raises_value_error():
 
 @pytest.mark.parametrize("text,phrase", [
     ("image 3x32x32; hue 3; invariant output", "not supported yet"),
-    ("image 1x32x32; scale 3; invariant output", "not supported yet"),
+    ("image 1x32x32; scale 3; equivariant output", "not supported"),
     ("image; p4; invariant output; backbone attention", "not supported yet"),
     ("image; p4; invariant output; invariant fraction 0.5", "not supported yet"),
     ("image; p4; no translation; invariant output", "not supported yet"),

@@ -17,7 +17,9 @@ OPS = ("input", "lift", "group_conv", "norm", "activation", "downsample", "group
        "field_linear", "head", "output",
        # sequences (attention), sets, graphs and point clouds
        "embed", "position", "attention", "deepsets", "message_passing", "egnn", "set_pool", "element_linear",
-       "vector_head")
+       "vector_head",
+       # the scale axis of images (symc.nn.scale)
+       "scale_lift", "scale_conv", "scale_pool")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class FieldType:
     fields: int
     representation: str
     spatial: tuple[int, ...] = ()
+    scales: int = 1
+    """Discrete scales the features are kept at (folded into the batch by the layers): 1 without a scale factor."""
 
     @property
     def channels(self) -> int:
@@ -40,12 +44,16 @@ class FieldType:
 
     def shape(self) -> tuple[int, ...]:
         if self.representation == "regular" and not self.spatial:
-            return (self.fields, self.order)
-        return (self.channels, *self.spatial)
+            shape = (self.fields, self.order)
+        else:
+            shape = (self.channels, *self.spatial)
+        return (self.scales, *shape) if self.scales > 1 else shape
 
     def describe(self) -> str:
         size = "x".join(str(s) for s in self.spatial)
         kind = f"{self.fields} x {self.group}" if self.representation == "regular" else f"{self.fields} scalars"
+        if self.scales > 1:
+            kind += f" x {self.scales} scales"
         return f"{kind} @ {size}" if size else kind
 
 
@@ -61,6 +69,7 @@ class Architecture:
     activation: str = "relu"
     pooling: str = "max"
     group_pooling: str = "max"
+    global_pooling: str = "mean"
     head_hidden: int = 0
     boundary: str = "zero"
     backbone: str = "conv"
@@ -99,11 +108,11 @@ class GraphBuilder:
 
     def regular(self, fields: int, spatial) -> FieldType:
         group = self.symmetry.group
-        return FieldType(group.name, group.order, fields, "regular", tuple(spatial))
+        return FieldType(group.name, group.order, fields, "regular", tuple(spatial), self.symmetry.scales)
 
-    def scalars(self, fields: int, spatial=()) -> FieldType:
+    def scalars(self, fields: int, spatial=(), scales: int = 1) -> FieldType:
         group = self.symmetry.group
-        return FieldType(group.name, group.order, fields, "trivial", tuple(spatial))
+        return FieldType(group.name, group.order, fields, "trivial", tuple(spatial), scales)
 
 
 def build_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:

@@ -5,6 +5,7 @@ import networkx as nx
 
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
+from .scale import add_scale_conv, add_scale_pool
 from .symmetry import Symmetry
 
 
@@ -25,7 +26,9 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     node = b.add("input", None, b.scalars(channels, size), channels=channels)
     in_fields = channels
     for layer, (width, kernel) in enumerate(zip(arch.widths, arch.kernels)):
-        if layer == 0:
+        if symmetry.scales > 1:  # the same layer kept at every scale (symc.ir.scale)
+            node = add_scale_conv(b, node, layer, channels if layer == 0 else in_fields, width, kernel, size)
+        elif layer == 0:
             node = b.add("lift", node, b.regular(width, size), in_channels=channels, out_fields=width,
                          kernel=kernel, params=width * channels * kernel ** len(size), layer=layer)
         else:
@@ -49,8 +52,12 @@ def _add_head(b: GraphBuilder, trunk: str, fields: int, size, arch: Architecture
     order = b.symmetry.order
     b.stage = f"output{index}"
     if kind == "invariant":
-        node = b.add("group_pool", trunk, b.scalars(fields, size), mode=arch.group_pooling, fields=fields, params=0)
-        node = b.add("global_pool", node, b.scalars(fields), mode="mean", params=0)
+        scales = b.symmetry.scales  # kept until pooled over
+        node = b.add("group_pool", trunk, b.scalars(fields, size, scales), mode=arch.group_pooling, fields=fields,
+                     params=0)
+        node = b.add("global_pool", node, b.scalars(fields, (), scales), mode=arch.global_pooling, params=0)
+        if scales > 1:
+            node = add_scale_pool(b, node, fields)
         hidden = arch.head_hidden
         node = b.add("head", node, b.scalars(k), in_features=fields, hidden=hidden, out_features=k,
                      activation=arch.activation, params=(fields * hidden + hidden + hidden * k + k) if hidden

@@ -7,6 +7,7 @@ from ..ir.graph import Architecture, build_ir
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
 from .hardware import Hardware
+from .scale import SCALE_DOWNSAMPLE_REASON, SCALE_KERNEL, scale_kernel_reason, scale_reason
 
 DEFAULT_IMAGE_SIZE = (64, 64)
 DEFAULT_DEPTH = 4
@@ -49,6 +50,9 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
     if hints.kernel is not None:
         kernels = hints.kernel * depth if len(hints.kernel) == 1 else hints.kernel
         reasons["kernel"] = "kernel hint"
+    elif symmetry.scales > 1:
+        kernels = (SCALE_KERNEL,) * depth
+        reasons["kernel"] = scale_kernel_reason(SCALE_KERNEL, symmetry.scales)
     elif symmetry.right_angles_only:
         kernels = (5,) + (3,) * (depth - 1)
         reasons["kernel"] = "5 to lift, then 3: right-angle copies of a filter are exact at any size"
@@ -59,6 +63,9 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
     if needs_full_resolution(spec):
         downsample = ()
         reasons["downsample"] = "none: an equivariant output keeps the input's resolution"
+    elif symmetry.scales > 1:
+        downsample = ()
+        reasons["downsample"] = SCALE_DOWNSAMPLE_REASON
     else:
         side = min(size)
         count = max(0, min(depth - 2, 3, int(math.log2(max(side, 1) / SMALLEST_POOLED_SIDE)) if side >= 14 else 0))
@@ -78,6 +85,9 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
         boundary=hints.boundary or "zero", reasons=reasons)
+    if symmetry.scales > 1:
+        arch = _replace(arch, global_pooling="max")
+        reasons["scales"] = scale_reason(symmetry.scales)
     widths = _choose_widths(spec, symmetry, arch, depth, reasons)
     if hardware is not None:
         widths = _align_widths(spec, symmetry, widths, hardware, dtype, reasons)
