@@ -36,7 +36,7 @@ def test_kernel_grids_grow_by_the_step_and_the_basis_is_a_dilation():
     assert scale_kernel_sizes(5, 3) == [5, 7, 9]
     assert scale_kernel_sizes(3, 3) == [3, 3, 5]
     basis = hermite_basis(5, 3)
-    assert basis.shape == (3, 6, 9, 9)
+    assert basis.shape == (3, 4, 9, 9)
     # Scale 0 fills the centred 5x5 block only; the Gaussian (degree 0) keeps its integral at every scale (1/sigma^2).
     assert basis[0, :, :2].abs().max() == 0 and basis[0, :, :, -2:].abs().max() == 0
     sums = basis[:, 0].sum(dim=(-2, -1))
@@ -113,7 +113,8 @@ def test_plan_shows_the_scale_layers_and_their_reasons():
     assert "scales: 3 scales, step q = 1.414" in text and "approximate for zooms" in text
 
 
-@pytest.mark.parametrize("text", [SCALE_SPEC + "; params 60k", "image 1x28x28; p4 x scale 3; invariant output; params 30k"])
+@pytest.mark.parametrize("text", [SCALE_SPEC + "; params 60k",
+                                  "image 1x28x28; p4 x scale 3; invariant output; params 30k"])
 def test_params_hint_lands_within_ten_percent(text):
     compiled = symc.compile(text)
     budget = compiled.spec.hints.params

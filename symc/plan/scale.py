@@ -1,7 +1,8 @@
 """Planner facts for the scale axis of images: kernel choice, reasons, and the cost of one layer at every scale."""
 from __future__ import annotations
 
-from ..nn.scalesize import HERMITE_DEGREE, SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders, scale_kernel_sizes
+from ..nn.scalesize import (HERMITE_ORDER, SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders,
+                             scale_kernel_sizes)
 from .cost import ConvShape, conv_time, direct_flops
 
 SCALE_DOWNSAMPLE_REASON = ("none: strided pooling samples each scale on a grid that a zoom does not map onto "
@@ -18,7 +19,8 @@ def scale_kernel_reason(kernel: int, scales: int) -> str:
 
 def scale_reason(scales: int) -> str:
     return (f"{scales} scales, step q = {SCALE_STEP:.4g}: every conv keeps one copy of its fields per scale, filters "
-            f"from {len(hermite_orders())} Hermite-Gaussian functions (degree <= {HERMITE_DEGREE}) at sigma_0 q^s, "
+            f"from {len(hermite_orders())} Hermite-Gaussian functions (orders n, m <= {HERMITE_ORDER}) at "
+            "sigma_0 q^s, "
             f"a window of {SCALE_WINDOW} input scale(s) per output scale; max over positions and scales for "
             "invariant outputs")
 
