@@ -23,7 +23,7 @@ def check_scale(spec: Spec) -> int:
                          "convolution per scale; leave the hint out or use 'conv direct'")
     if spec.hints.kernel is not None and min(spec.hints.kernel) < 3:
         raise spec.error("hint.kernel", f"kernel {min(spec.hints.kernel)} is too small for 'scale {scales}': the "
-                         "multi-scale filters need a grid of at least 3x3 at the smallest scale")
+                         "multi-scale filters need a grid of at least 3x3 at the smallest scale; supported: kernel 3 or more")
     return scales
 
 
