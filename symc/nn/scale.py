@@ -123,5 +123,5 @@ class ScalePool(torch.nn.Module):
         self.use_max = mode == "max"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x.reshape(self.scales, x.shape[0] // self.scales, *x.shape[1:])
+        y = x.reshape([self.scales, x.shape[0] // self.scales] + list(x.shape[1:]))
         return y.amax(dim=0) if self.use_max else y.mean(dim=0)

@@ -73,7 +73,8 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
     else 32x32 and 33x33. Inputs are float64, cast to `dtype` for the forward. The module runs in eval mode
     under no_grad and gets its previous modes back afterwards. Translations are not tested.
     Other domains are tested by symc.testing.domains with their own exact actions (CONTRACT section 5).
-    Raises ValueError for specs the tester does not cover (hue, scale, ...).
+    With `scale N`, zoom rows compare invariant outputs on blob scenes zoomed by SCALE_STEP (symc.testing.scale).
+    Raises ValueError for specs the tester does not cover (hue, equivariant outputs of scale specs, ...).
     """
     spec = as_spec(spec)
     if batch < 2:
