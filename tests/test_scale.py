@@ -135,6 +135,7 @@ def test_generated_file_is_standalone_and_deterministic():
     ("image; p4 x scale 3; orientation output", "not supported"),
     ("image; scale 3; invariant output; conv fft", "'conv fft' is not supported with 'scale N'"),
     ("image; scale 3; invariant output; kernel 1", "at least 3x3"),
+    ("image; scale 5000; invariant output", "supported: up to 'scale 8'"),
 ])
 def test_what_scale_does_not_lower_is_refused_at_the_clause(text, phrase):
     with pytest.raises(symc.SpecError, match=phrase):

@@ -4,6 +4,10 @@ from __future__ import annotations
 from ..nn.scalesize import SCALE_WINDOW, hermite_orders, scale_kernel_sizes
 from ..spec.model import Spec
 
+# Every layer keeps one copy of its features per scale, and scale s's grid is about sqrt(2)^s times the kernel
+# (a 5x5 kernel is 47x47 at scale 7): more scales would only give huge, slow models.
+MAX_SCALES = 8
+
 
 def check_scale(spec: Spec) -> int:
     """The number of scales (1 without a scale factor), or a SpecError naming the clause this version cannot lower."""
@@ -11,6 +15,11 @@ def check_scale(spec: Spec) -> int:
     if not found:
         return 1
     scales = found[0]
+    if scales > MAX_SCALES:
+        index = next(i for i, factor in enumerate(spec.symmetry) if factor.kind == "scale")
+        raise spec.error(f"symmetry.{index}", f"'scale {scales:,}' is not supported: every layer keeps one copy of "
+                         f"its features per scale and the filter grid grows by sqrt(2) per scale; supported: up to "
+                         f"'scale {MAX_SCALES}'")
     if scales == 1:
         return 1  # one scale is no scale symmetry: a plain model
     for index, output in enumerate(spec.outputs):
