@@ -100,7 +100,7 @@ BAD_SPECS = [
     ("image; p4; width 8; widths 8,16", "line 1, column 21"),
     ("image\n\n  p4;; blah", "line 3, column 8"),
     ("image 3x32x32; D16 x hue 6; invariant output", "line 1, column 22"),
-    ("image 3x32x32; scale 2; invariant output", "not supported yet"),
+    ("image 3x32x32; scale 2; equivariant output", "line 1, column 25"),
     ("image 3x32x32; p4; invariant output; invariant fraction 1.5", "line 1, column 38"),
     ("image 3x32x32; p4; invariant output; position encoding radial", "line 1, column 38"),
     ("image; p4; invariant output; backbone attention", "line 1, column 30"),

@@ -133,7 +133,8 @@ def test_bad_input_to_generated_forward_raises_value_error():
 
 @pytest.mark.parametrize("text,phrase", [
     ("image 3x32x32; C16 x flip x hue 5; invariant output", "group of 160 elements, which is not supported"),
-    ("image 1x32x32; scale 3; invariant output", "not supported yet"),
+    ("image 1x32x32; scale 3; equivariant output", "not supported"),
+    ("image 1x32x32; scale 3; invariant output; invariant fraction 0.5", "not supported yet"),
     ("image; p4; invariant output; backbone attention", "not supported yet"),
     ("image; p4; no translation; invariant output; position encoding learned", "not supported yet"),
     ("image; p4; invariant output; boundary circular", "not supported yet"),

@@ -636,8 +636,9 @@ def test_tiny_valid_specs_write_files_that_import_and_run(text):
         # Right angles and mirrors are exact at any size, so even a tiny model must pass every row it can measure.
         # With three or four fields a whole output can die at ReLU and be constant: the tester says so in a
         # failing row, which is honest, and is not an equivariance error.
+        # Zoom rows (`scale N`) are approximate and judged elsewhere (tests/test_scale.py).
         report = check(model, spec, sizes=[sizes["spatial"]])
-        broken = [row for row in report.rows if not row.ok and "does not vary" not in row.note]
+        broken = [row for row in report.rows if not row.ok and "does not vary" not in row.note and row.exact]
         assert not broken, f"{text}\n{report}"
 
 

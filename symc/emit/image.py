@@ -9,6 +9,7 @@ from ..plan.plan import Plan
 from .common import ACTIVATIONS, model_class
 from .inline import HEADER_IMPORTS, layer_source
 from .mixed import mixed_expression
+from .scale import scale_expression
 
 INDENT = " " * 12
 
@@ -50,6 +51,8 @@ class _ModelWriter:
             bias = ", bias=True" if data.get("bias") else ""
             return [f"GroupConv2d({data['in_fields']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL, "
                     f"GROUP_TABLE{bias}{self.conv_options(data)})"]
+        if op in ("scale_lift", "scale_conv", "scale_pool"):
+            return scale_expression(self.used, data)
         if op == "norm":
             self.used.add("FieldNorm2d")
             return [f'FieldNorm2d({data["fields"]}, GROUP_ORDER, "{data["kind"]}")']

@@ -17,7 +17,9 @@ OPS = ("input", "lift", "group_conv", "norm", "activation", "downsample", "group
        "field_linear", "head", "output",
        # sequences (attention), sets, graphs and point clouds
        "embed", "position", "attention", "deepsets", "message_passing", "egnn", "set_pool", "element_linear",
-       "vector_head")
+       "vector_head",
+       # the scale axis of images (symc.nn.scale)
+       "scale_lift", "scale_conv", "scale_pool")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class FieldType:
     representation: str
     spatial: tuple[int, ...] = ()
     trivial: int = 0
+    scales: int = 1
+    """Discrete scales the features are kept at (folded into the batch by the layers): 1 without a scale factor."""
 
     @property
     def channels(self) -> int:
@@ -44,14 +48,18 @@ class FieldType:
 
     def shape(self) -> tuple[int, ...]:
         if self.representation == "regular" and not self.spatial:
-            return (self.fields, self.order)
-        return (self.channels, *self.spatial)
+            shape = (self.fields, self.order)
+        else:
+            shape = (self.channels, *self.spatial)
+        return (self.scales, *shape) if self.scales > 1 else shape
 
     def describe(self) -> str:
         size = "x".join(str(s) for s in self.spatial)
         kind = f"{self.fields} x {self.group}" if self.representation == "regular" else f"{self.fields} scalars"
         if self.representation == "mixed":
             kind = f"{self.trivial} scalars + {self.fields - self.trivial} x {self.group}"
+        if self.scales > 1:
+            kind += f" x {self.scales} scales"
         return f"{kind} @ {size}" if size else kind
 
 
@@ -67,6 +75,7 @@ class Architecture:
     activation: str = "relu"
     pooling: str = "max"
     group_pooling: str = "max"
+    global_pooling: str = "mean"
     head_hidden: int = 0
     boundary: str = "zero"
     backbone: str = "conv"
@@ -107,18 +116,18 @@ class GraphBuilder:
 
     def regular(self, fields: int, spatial) -> FieldType:
         group = self.symmetry.group
-        return FieldType(group.name, group.order, fields, "regular", tuple(spatial))
+        return FieldType(group.name, group.order, fields, "regular", tuple(spatial), scales=self.symmetry.scales)
 
-    def scalars(self, fields: int, spatial=()) -> FieldType:
+    def scalars(self, fields: int, spatial=(), scales: int = 1) -> FieldType:
         group = self.symmetry.group
-        return FieldType(group.name, group.order, fields, "trivial", tuple(spatial))
+        return FieldType(group.name, group.order, fields, "trivial", tuple(spatial), scales=scales)
 
     def mixed(self, trivial: int, regular: int, spatial=()) -> FieldType:
         """Trivial fields then regular ones; a plain regular type when there are no trivial fields."""
         if not trivial:
             return self.regular(regular, spatial)
         group = self.symmetry.group
-        return FieldType(group.name, group.order, trivial + regular, "mixed", tuple(spatial), trivial)
+        return FieldType(group.name, group.order, trivial + regular, "mixed", tuple(spatial), trivial=trivial)
 
 
 def build_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:

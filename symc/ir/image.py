@@ -7,6 +7,7 @@ from ..spec.model import Spec
 from .fields import mixed_conv_params, split_width
 from .graph import Architecture, GraphBuilder
 from .mixed import add_mixed_head, add_positions
+from .scale import add_scale_conv, add_scale_pool
 from .symmetry import Symmetry
 
 
@@ -31,7 +32,9 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     in_trivial = 0
     for layer, (width, kernel) in enumerate(zip(arch.widths, arch.kernels)):
         trivial, regular = split_width(width, arch.invariant_fraction)
-        if trivial or (layer > 0 and in_trivial):  # trivial fields on either side: the four blocks of a mixed conv
+        if symmetry.scales > 1:  # the same layer kept at every scale (symc.ir.scale)
+            node = add_scale_conv(b, node, layer, channels if layer == 0 else in_fields, width, kernel, size)
+        elif trivial or (layer > 0 and in_trivial):  # trivial fields on either side: the four blocks of a mixed conv
             in_t, in_r = (channels, 0) if layer == 0 else (in_trivial, in_fields)
             node = b.add("lift" if layer == 0 else "group_conv", node, b.mixed(trivial, regular, size),
                          in_trivial=in_t, in_fields=in_r, out_trivial=trivial, out_fields=regular, kernel=kernel,
@@ -66,8 +69,12 @@ def _add_head(b: GraphBuilder, trunk: str, fields: int, size, arch: Architecture
     order = b.symmetry.order
     b.stage = f"output{index}"
     if kind == "invariant":
-        node = b.add("group_pool", trunk, b.scalars(fields, size), mode=arch.group_pooling, fields=fields, params=0)
-        node = b.add("global_pool", node, b.scalars(fields), mode="mean", params=0)
+        scales = b.symmetry.scales  # kept until pooled over
+        node = b.add("group_pool", trunk, b.scalars(fields, size, scales), mode=arch.group_pooling, fields=fields,
+                     params=0)
+        node = b.add("global_pool", node, b.scalars(fields, (), scales), mode=arch.global_pooling, params=0)
+        if scales > 1:
+            node = add_scale_pool(b, node, fields)
         hidden = arch.head_hidden
         node = b.add("head", node, b.scalars(k), in_features=fields, hidden=hidden, out_features=k,
                      activation=arch.activation, params=(fields * hidden + hidden + hidden * k + k) if hidden

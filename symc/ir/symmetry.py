@@ -9,7 +9,7 @@ from ..spec.model import Spec
 from ..spec.normalize import factor_text
 
 # What the image lowering handles today; everything else in the language parses but is refused with a clear message.
-IMAGE_FACTORS = {"translation", "rotation", "dihedral", "flip", "hue"}
+IMAGE_FACTORS = {"translation", "rotation", "dihedral", "flip", "hue", "scale"}
 IMAGE_OUTPUTS = {"invariant", "equivariant", "fields", "orientation"}
 SUPPORTED_HINT_VALUES = {
     "backbone": {"conv"},
@@ -38,6 +38,8 @@ class Symmetry:
     """What `describe` says for domains other than images."""
     exactness: str = ""
     """How exactly the model respects the group, for domains other than images."""
+    scales: int = 1
+    """Discrete scales of images (`scale N`): features are kept at every scale, each with the finite group."""
 
     @property
     def order(self) -> int:
@@ -56,7 +58,8 @@ class Symmetry:
         words = {1: "no point symmetry"}
         base = words.get(self.order, f"{self.group.name} ({self.order} elements)")
         shifts = "translations" if self.translation else "no translations"
-        return f"{base} with {shifts}"
+        scales = f" and {self.scales} scales" if self.scales > 1 else ""
+        return f"{base} with {shifts}{scales}"
 
 
 def analyze(spec: Spec) -> Symmetry:
@@ -68,7 +71,7 @@ def analyze(spec: Spec) -> Symmetry:
     for index, factor in enumerate(spec.symmetry):
         if factor.kind not in IMAGE_FACTORS:
             raise spec.error(f"symmetry.{index}", f"'{factor.kind}' symmetry on images is not supported yet; "
-                             "supported: translation, rotation N, D<N>/E(2) discretized N, p4, p4m, flip, hue N")
+                             "supported: translation, rotation N, D<N>/E(2) discretized N, p4, p4m, flip, hue N, scale N")
     for index, output in enumerate(spec.outputs):
         if output.kind not in IMAGE_OUTPUTS:
             raise spec.error(f"output.{index}", f"'{output.kind}' output is not supported on images; supported: "
@@ -92,7 +95,8 @@ def analyze(spec: Spec) -> Symmetry:
     exactness = ""
     if has_hue(group):  # the plain rotation/mirror wording stays as it was for groups without hue
         exactness = HUE_EXACTNESS[all(is_exact(group, i) for i in group.elements())]
-    return Symmetry(domain=domain, group=group, translation=spec.translation, exactness=exactness)
+    return Symmetry(domain=domain, group=group, translation=spec.translation, exactness=exactness,
+                    scales=_scales(spec))
 
 
 HUE_EXACTNESS = {
@@ -101,6 +105,12 @@ HUE_EXACTNESS = {
     False: "exact for the right-angle subgroup and hue rotations; other rotations steer band-limited filters "
            "and are approximate",
 }
+
+
+def _scales(spec: Spec) -> int:
+    """N of the spec's `scale N` (1 without one), after refusing what the scale layers do not lower."""
+    from .scale import check_scale  # the scale axis keeps its rules in its own module
+    return check_scale(spec)
 
 
 def _check_group_order(spec: Spec) -> None:

@@ -12,6 +12,7 @@ from ..spec.model import Spec
 from .cost import DTYPE_BYTES, ConvShape, TrainingMemory, choose_conv, direct_flops, training_memory
 from .hardware import Hardware, TargetError, resolve
 from .domains import choose_domain_architecture
+from .scale import scale_conv_cost, scale_exactness
 from .sizing import choose_architecture
 
 DEFAULT_BATCH = 8
@@ -73,6 +74,8 @@ class Plan:
     def exactness(self) -> str:
         if self.symmetry.exactness:
             return self.symmetry.exactness
+        if self.symmetry.scales > 1:
+            return scale_exactness(self.symmetry.right_angles_only, self.symmetry.order)
         if self.symmetry.right_angles_only:
             return "exact for every group element (rotations by multiples of 90 degrees and mirrors) at every size"
         return ("exact for the right-angle subgroup; other rotations steer band-limited filters "
@@ -198,6 +201,11 @@ def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
         if "in_trivial" in data:
             reason += ("; mixed fields: symmetric (trivial->trivial), lifted, slot-moved (regular->trivial) and "
                        "group-conv blocks in one filter bank, one conv call")
+    elif op in ("scale_lift", "scale_conv"):
+        flops, time, reason = scale_conv_cost(graph, name, context.batch, context.hardware, context.dtype)
+        algorithm = "direct"
+    elif op == "scale_pool":
+        flops, algorithm, reason = in_elems, data["mode"], "over the scale axis: invariant to zooms by the step"
     elif op == "norm":
         flops, algorithm, reason = 4 * out_elems, data["kind"], "one mean/variance per field, shared by its group axis"
     elif op == "activation":
@@ -282,7 +290,7 @@ def render_table(plan: Plan) -> str:
                  f"{plan.hardware.name}'s {_human(plan.hardware.memory)}B: {memory.largest_batch:,}")
     lines.append("choices:")
     for key in ("input", "backbone", "position encoding", "heads", "boundary", "depth", "invariant fraction", "widths",
-                "kernel", "downsample", "pooling", "alignment"):
+                "kernel", "scales", "downsample", "pooling", "alignment"):
         if key in arch.reasons:
             lines.append(f"  {key}: {arch.reasons[key]}")
     kernels = f"; kernels: {', '.join(str(x) for x in arch.kernels)}" if arch.kernels else ""

@@ -9,6 +9,7 @@ from ..spec.model import Spec
 from .hardware import Hardware
 from .mixed import (align_mixed, image_position_encoding, invariant_fraction, mixed_default_widths,
                     widths_reason)
+from .scale import SCALE_DOWNSAMPLE_REASON, SCALE_KERNEL, scale_kernel_reason, scale_reason
 
 DEFAULT_IMAGE_SIZE = (64, 64)
 DEFAULT_DEPTH = 4
@@ -51,6 +52,9 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
     if hints.kernel is not None:
         kernels = hints.kernel * depth if len(hints.kernel) == 1 else hints.kernel
         reasons["kernel"] = "kernel hint"
+    elif symmetry.scales > 1:
+        kernels = (SCALE_KERNEL,) * depth
+        reasons["kernel"] = scale_kernel_reason(SCALE_KERNEL, symmetry.scales)
     elif symmetry.right_angles_only:
         kernels = (5,) + (3,) * (depth - 1)
         reasons["kernel"] = "5 to lift, then 3: right-angle copies of a filter are exact at any size"
@@ -61,6 +65,9 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
     if needs_full_resolution(spec):
         downsample = ()
         reasons["downsample"] = "none: an equivariant output keeps the input's resolution"
+    elif symmetry.scales > 1:
+        downsample = ()
+        reasons["downsample"] = SCALE_DOWNSAMPLE_REASON
     else:
         side = min(size)
         count = max(0, min(depth - 2, 3, int(math.log2(max(side, 1) / SMALLEST_POOLED_SIDE)) if side >= 14 else 0))
@@ -81,6 +88,9 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
         boundary=hints.boundary or "zero", invariant_fraction=invariant_fraction(spec, reasons),
         position_encoding=image_position_encoding(spec, symmetry, reasons), reasons=reasons)
+    if symmetry.scales > 1:
+        arch = _replace(arch, global_pooling="max")
+        reasons["scales"] = scale_reason(symmetry.scales)
     widths = _choose_widths(spec, symmetry, arch, depth, reasons)
     if hardware is not None and arch.invariant_fraction:
         widths = _align_mixed_widths(spec, symmetry, arch, widths, hardware, dtype, reasons)

@@ -17,6 +17,7 @@ from symc.groups.actions import act_fields, act_hue, act_image, act_input, act_o
 
 from . import inputs
 from .report import Report, Row
+from .scale import SCALE_STEP, SCALE_TOLERANCE, check_zooms, scale_count
 
 EXACT_TOLERANCE = 1e-4
 """Elements that act exactly on pixel grids (multiples of 90 degrees, mirrors): float32 round-off only."""
@@ -73,7 +74,8 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
     under no_grad and gets its previous modes back afterwards. Translations are not tested.
     Other domains are tested by symc.testing.domains with their own exact actions (CONTRACT section 5).
     Hue rotations (if declared) are applied to the input's RGB vectors along with each element's spatial move.
-    Raises ValueError for specs the tester does not cover (scale, ...).
+    With `scale N`, zoom rows compare invariant outputs on blob scenes zoomed by SCALE_STEP (symc.testing.scale).
+    Raises ValueError for specs the tester does not cover (equivariant outputs of scale specs, ...).
     """
     spec = as_spec(spec)
     if batch < 2:
@@ -91,6 +93,8 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
         for index, size in enumerate(sizes):
             generator = torch.Generator().manual_seed(seed + index)
             rows += _check_size(model, size, batch, generator)
+            if scale_count(spec) > 1:
+                rows += check_zooms(model, size, batch, generator, _spread, _rms)
     return _with_note(Report(rows, header=_header(spec, group, sizes, batch, seed, dtype)), precision_note)
 
 
@@ -142,9 +146,12 @@ def image_group(spec) -> PlanarGroup:
     if spec.domain.kind != "image":
         raise ValueError(f"symc check: the tester does not support {spec.domain.kind} yet")
     untestable = [factor.kind for factor in spec.symmetry
-                  if factor.kind not in PLANAR_KINDS + ("translation", "hue")]
+                  if factor.kind not in PLANAR_KINDS + ("translation", "hue", "scale")]
     if untestable:
         raise ValueError(f"symc check: the tester does not test {', '.join(untestable)} symmetry on images yet")
+    if scale_count(spec) > 1 and any(output.kind != "invariant" for output in spec.outputs):
+        raise ValueError("symc check: scale symmetry is tested on invariant outputs only (a zoom moves features "
+                         "along the scale axis and out of the frame)")
     if not spec.outputs:
         raise ValueError("symc check: the spec lists no outputs")
     for output in spec.outputs:
@@ -334,6 +341,9 @@ def _header(spec, group: PlanarGroup, sizes, batch: int, seed: int, dtype: torch
         lines.append("approximate elements (other angles): smooth blob scenes inside the inscribed disk, redrawn "
                      "moved by g; spatial outputs compared inside the disk; tolerance "
                      f"{APPROX_TOLERANCE:g}, or {APPROX_TOLERANCE_GROUP_AXIS:g} for outputs with a group axis")
+    if scale_count(spec) > 1:
+        lines.append(f"zooms (in and out by {SCALE_STEP:.4g} about the centre): smooth blob scenes redrawn zoomed, "
+                     f"invariant outputs compared; tolerance {SCALE_TOLERANCE:g}")
     if spec.translation:
         lines.append("not tested: translations (rotations and mirrors are about the image centre)")
     else:

@@ -68,10 +68,14 @@ class BlobScene:
     centres: torch.Tensor  # (B, J, 2)
     axes: torch.Tensor  # (B, J, 2, 2), columns: long axis, short axis
     amplitudes: torch.Tensor  # (B, J, C)
+    size: float = 1.0  # blob lengths in units of BLOB_MAJOR, BLOB_MINOR (zoomed scenes scale them)
 
     @classmethod
-    def random(cls, batch: int, channels: int, height: int, width: int, generator: torch.Generator) -> "BlobScene":
-        radius = inscribed_radius(height, width)
+    def random(cls, batch: int, channels: int, height: int, width: int, generator: torch.Generator,
+               zoom: float = 1.0) -> "BlobScene":
+        """Random blobs; with `zoom` > 1 they are smaller and closer to the centre, so that the scene zoomed in by
+        `zoom` still fades before the rim and zoomed out keeps blobs wider than a pixel (see `zoomed`)."""
+        radius = inscribed_radius(height, width) / zoom
         count = max(MIN_BLOBS, round(math.pi * radius ** 2 / AREA_PER_BLOB))
         # Centres uniform over a disk small enough that blobs fade before the rim.
         reach = max(radius - 2 * BLOB_MAJOR, radius / 2)
@@ -91,6 +95,10 @@ class BlobScene:
         matrix = torch.tensor(position_matrix(group, element), dtype=torch.float64)
         return BlobScene(self.centres @ matrix.T, matrix @ self.axes, self.amplitudes)
 
+    def zoomed(self, factor: float) -> "BlobScene":
+        """The scene magnified by `factor` about the image centre (shrunk when `factor` < 1)."""
+        return BlobScene(self.centres * factor, self.axes, self.amplitudes, self.size * factor)
+
     def render(self, height: int, width: int) -> torch.Tensor:
         """The scene sampled on an H x W pixel grid, faded out at the inscribed disk's rim: (B, C, H, W)."""
         rows, cols = centred_coordinates(height, width)
@@ -101,6 +109,7 @@ class BlobScene:
             d_col = cols - self.centres[:, j, 1, None, None]
             along = d_row * self.axes[:, j, 0, 0, None, None] + d_col * self.axes[:, j, 1, 0, None, None]
             across = d_row * self.axes[:, j, 0, 1, None, None] + d_col * self.axes[:, j, 1, 1, None, None]
-            blob = torch.exp(-0.5 * ((along / BLOB_MAJOR) ** 2 + (across / BLOB_MINOR) ** 2))
+            major, minor = BLOB_MAJOR * self.size, BLOB_MINOR * self.size
+            blob = torch.exp(-0.5 * ((along / major) ** 2 + (across / minor) ** 2))
             image += self.amplitudes[:, j, :, None, None] * blob[:, None]
         return image * soft_disk(height, width)

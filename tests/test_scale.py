@@ -1,0 +1,198 @@
+"""`scale N` on images: the runtime layers (symc/nn/scale.py) tested directly, the plan, the generated file, and the
+tester's zoom rows (which flag a model that is not scale invariant, and measure a scale model against a plain CNN)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import symc
+from symc.groups import CyclicGroup, DihedralGroup, is_exact
+from symc.groups.actions import act_fields, act_image
+from symc.nn.scale import ScaleGroupConv2d, ScaleLift2d, ScalePool, hermite_basis
+from symc.nn.scalesize import SCALE_STEP, scale_kernel_sizes
+from symc.testing import check
+from symc.testing.inputs import BlobScene
+from symc.testing.scale import SCALE_TOLERANCE
+
+SCALE_SPEC = "image 1x28x28; scale 3; invariant output 10"
+
+
+def tables(group):
+    return [group.spatial(i) for i in range(group.order)], group.regular_table()
+
+
+def per_scale_fields(y, scales, group):
+    """(scales * B, F * order, H, W) -> (scales, B, F, order, H, W)."""
+    sb, c, h, w = y.shape
+    return y.reshape(scales, sb // scales, c // group.order, group.order, h, w)
+
+
+# ---------------------------------------------------------------- runtime layers
+
+def test_kernel_grids_grow_by_the_step_and_the_basis_is_a_dilation():
+    assert scale_kernel_sizes(5, 3) == [5, 7, 9]
+    assert scale_kernel_sizes(3, 3) == [3, 3, 5]
+    basis = hermite_basis(5, 3)
+    assert basis.shape == (3, 4, 9, 9)
+    # Scale 0 fills the centred 5x5 block only; the Gaussian (degree 0) keeps its integral at every scale (1/sigma^2).
+    assert basis[0, :, :2].abs().max() == 0 and basis[0, :, :, -2:].abs().max() == 0
+    sums = basis[:, 0].sum(dim=(-2, -1))
+    assert torch.allclose(sums, sums[0].expand(3), rtol=0.05), sums
+
+
+@pytest.mark.parametrize("group", [CyclicGroup(4), DihedralGroup(4), DihedralGroup(1)], ids=lambda g: g.name)
+@pytest.mark.parametrize("window", [1, 2])
+def test_scale_layers_are_exactly_equivariant_to_right_angles_and_mirrors_at_every_scale(group, window):
+    torch.manual_seed(0)
+    spatial, table = tables(group)
+    scales = 3
+    lift = ScaleLift2d(2, 3, 5, spatial, scales).double()
+    conv = ScaleGroupConv2d(3, 4, 3, spatial, table, scales, window).double()
+    x = torch.randn(2, 2, 15, 15, dtype=torch.float64)
+    y = conv(torch.relu(lift(x)))
+    assert y.shape == (scales * 2, 4 * group.order, 15, 15)
+    for g in (g for g in group.elements() if is_exact(group, g)):
+        y_g = per_scale_fields(conv(torch.relu(lift(act_image(group, g, x)))), scales, group)
+        expected = act_fields(group, g, per_scale_fields(y, scales, group))
+        assert (y_g - expected).abs().max() < 1e-10 * y.abs().max()
+
+
+def test_a_wider_window_mixes_the_next_scales_and_only_those_that_exist():
+    torch.manual_seed(0)
+    spatial, table = tables(CyclicGroup(1))
+    conv = ScaleGroupConv2d(2, 2, 3, spatial, table, 3, window=2).double()
+    x = torch.randn(3 * 2, 2, 9, 9, dtype=torch.float64)
+    base = conv(x).reshape(3, 2, 2, 9, 9)
+    bumped = x.reshape(3, 2, 2, 9, 9).clone()
+    bumped[2] += 1.0  # change input scale 2 only: output scales 1 (window 1..2) and 2 move, scale 0 does not
+    moved = conv(bumped.reshape(6, 2, 9, 9)).reshape(3, 2, 2, 9, 9)
+    assert torch.equal(moved[0], base[0])
+    assert not torch.allclose(moved[1], base[1]) and not torch.allclose(moved[2], base[2])
+
+
+def test_zooming_the_input_moves_the_lifted_responses_one_scale_along():
+    """Per-scale maxima over positions: f_s(zoom_in x) ~ f_{s-1}(x). The same slot (no shift) is far worse."""
+    torch.manual_seed(0)
+    scales = 4
+    lift = ScaleLift2d(1, 16, 5, [(False, 0, 1)], scales).double()
+    scene = BlobScene.random(8, 1, 28, 28, torch.Generator().manual_seed(0), zoom=2.0)
+
+    def maxima(s):
+        return torch.relu(lift(s.render(28, 28))).reshape(scales, 8, 16, -1).amax(dim=-1)
+
+    a, b = maxima(scene), maxima(scene.zoomed(SCALE_STEP))
+    spread = (a - a.mean(dim=1, keepdim=True)).pow(2).mean().sqrt()
+    shifted = max(((b[s] - a[s - 1]).pow(2).mean().sqrt() / spread).item() for s in range(1, scales))
+    unshifted = min(((b[s] - a[s]).pow(2).mean().sqrt() / spread).item() for s in range(1, scales))
+    assert shifted < 0.15 and unshifted > 2 * shifted, (shifted, unshifted)
+
+
+def test_scale_pool_is_invariant_to_the_order_of_scales():
+    x = torch.randn(3 * 2, 5)
+    pool = ScalePool(3, "max")
+    assert pool(x).shape == (2, 5)
+    assert torch.equal(pool(x), pool(x.reshape(3, 2, 5).flip(0).reshape(6, 5)))
+    assert torch.allclose(ScalePool(3, "mean")(x), x.reshape(3, 2, 5).mean(0))
+
+
+# ---------------------------------------------------------------- plan and generated file
+
+def test_plan_shows_the_scale_layers_and_their_reasons():
+    plan = symc.compile(SCALE_SPEC).plan
+    ops = [layer.op for layer in plan.layers]
+    assert ops.count("scale_lift") == 1 and ops.count("scale_conv") == 3 and ops.count("scale_pool") == 1
+    assert "lift" not in ops and "downsample" not in ops
+    lift = next(layer for layer in plan.layers if layer.op == "scale_lift")
+    assert lift.out_shape == (3, 32, 28, 28) and "5x5, 7x7, 9x9" in lift.reason
+    # FLOPs: one direct convolution per scale with that scale's grid.
+    assert lift.flops == sum(2 * 1 * 32 * k * k * 28 * 28 for k in (5, 7, 9))
+    text = str(plan)
+    assert "scales: 3 scales, step q = 1.414" in text and "approximate for zooms" in text
+
+
+@pytest.mark.parametrize("text", [SCALE_SPEC + "; params 60k",
+                                  "image 1x28x28; p4 x scale 3; invariant output; params 30k"])
+def test_params_hint_lands_within_ten_percent(text):
+    compiled = symc.compile(text)
+    budget = compiled.spec.hints.params
+    assert abs(compiled.plan.params - budget) <= 0.1 * budget
+    assert sum(p.numel() for p in compiled.module.parameters()) == compiled.plan.params
+
+
+def test_generated_file_is_standalone_and_deterministic():
+    text = "image 1x20x20; D4 x scale 3; invariant output 3; widths 2,3"
+    first, second = symc.compile(text).source, symc.compile(text).source
+    assert first == second
+    assert "import symc" not in first and "from symc" not in first
+    assert "class ScaleLift2d" in first and "class ScaleGroupConv2d" in first and "SCALE_WINDOW" in first
+
+
+@pytest.mark.parametrize("text,phrase", [
+    ("image; scale 3; equivariant output 2", "supported: 'invariant output K'"),
+    ("image; p4 x scale 3; orientation output", "not supported"),
+    ("image; scale 3; invariant output; conv fft", "'conv fft' is not supported with 'scale N'"),
+    ("image; scale 3; invariant output; kernel 1", "at least 3x3"),
+    ("image; scale 5000; invariant output", "supported: up to 'scale 8'"),
+])
+def test_what_scale_does_not_lower_is_refused_at_the_clause(text, phrase):
+    with pytest.raises(symc.SpecError, match=phrase):
+        symc.compile(text)
+
+
+# ---------------------------------------------------------------- the tester's zoom rows
+
+def test_product_rows_stay_exact_and_zoom_rows_are_reported():
+    torch.manual_seed(0)
+    compiled = symc.compile("image 1x20x20; D4 x scale 3; invariant output 3; widths 2,3")
+    report = check(compiled.module, compiled.spec)
+    exact = [row for row in report.rows if row.exact]
+    zooms = [row for row in report.rows if row.element.startswith("zoom")]
+    assert len(exact) == 8 and all(row.error < 1e-4 for row in exact)
+    assert [row.element for row in zooms] == ["zoom in x1.41", "zoom out x1.41"]
+    assert all(row.tolerance == SCALE_TOLERANCE and not row.exact for row in zooms)
+    assert "zooms (in and out by 1.414" in str(report)
+
+
+class AreaSensitive(nn.Module):
+    """Smooth, rotation invariant, but grows with the area the content covers: zooming changes it."""
+
+    def forward(self, x):
+        return torch.stack([x.pow(2).mean(dim=(1, 2, 3)), x.abs().mean(dim=(1, 2, 3))], dim=1)
+
+
+def test_zoom_rows_flag_a_model_that_is_not_scale_invariant():
+    report = check(AreaSensitive(), "image 1x28x28; scale 3; invariant output 2")
+    zooms = [row for row in report.rows if row.element.startswith("zoom")]
+    assert not report.ok and all(not row.ok for row in zooms), str(report)
+    assert min(row.error for row in zooms) > 2 * SCALE_TOLERANCE
+
+
+def test_the_tester_refuses_equivariant_outputs_of_scale_specs():
+    with pytest.raises(ValueError, match="invariant outputs only"):
+        check(AreaSensitive(), "image 1x28x28; scale 3; equivariant output 1")
+
+
+def mean_zoom_error(compiled, seeds) -> float:
+    errors = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        report = check(compiled.new_module(), SCALE_SPEC, seed=seed)
+        errors += [row.error for row in report.rows if row.element.startswith("zoom")]
+    return sum(errors) / len(errors)
+
+
+def test_scale_model_beats_a_plain_cnn_of_the_same_widths_on_zooms():
+    """Same depth, widths (32, 64, 64, 128) and kernels (5); fresh initializations, seeds 0-4."""
+    scale = symc.compile(SCALE_SPEC)
+    assert scale.plan.architecture.widths == (32, 64, 64, 128) and scale.plan.architecture.kernels == (5,) * 4
+    plain = symc.compile("image 1x28x28; invariant output 10; widths 32,64,64,128; kernel 5")
+    seeds = range(5)
+    scale_error, plain_error = mean_zoom_error(scale, seeds), mean_zoom_error(plain, seeds)
+    assert scale_error < SCALE_TOLERANCE < plain_error
+    assert scale_error <= RATIO_BOUND * plain_error, (scale_error, plain_error)
+
+
+RATIO_BOUND = 1 / 3
