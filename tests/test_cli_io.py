@@ -300,9 +300,9 @@ def test_a_bug_in_symc_is_one_line_and_exit_2_never_0_or_1(spec_file, capsys, mo
 def test_check_of_a_spec_the_tester_does_not_cover_exits_2(tmp_path, spec_file, capsys):
     model = tmp_path / "model.py"
     assert in_process(capsys, "compile", str(spec_file), "-o", str(model))[0] == 0
-    code, out, err = in_process(capsys, "check", str(model), "--spec", "image 3x12x12; scale 2; invariant output 2")
+    code, out, err = in_process(capsys, "check", str(model), "--spec", "image 3x12x12; scale 2; equivariant output 2")
     assert code == 2 and out == ""
-    assert_one_clear_line(err, "does not test scale")
+    assert_one_clear_line(err, "scale symmetry is tested on invariant outputs only")
 
 
 def test_check_with_a_bad_spec_says_where_it_came_from(tmp_path, spec_file, capsys):
