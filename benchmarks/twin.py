@@ -15,9 +15,10 @@ column the interquartile range of the per-repetition train-step ratios.
 - eval: `model.eval()` forward under `torch.no_grad()` (symc's expanded filters are cached in eval mode);
 - train: `zero_grad`, forward, mean-square loss, backward, Adam step, in train mode (symc rebuilds its filter
   bank from the base weights every training forward);
-- memory: peak bytes allocated during one train step (activations, gradients, expanded filters, temporaries;
-  parameters and Adam's moments exist before the step and are not counted), from the CPU allocator's running total
-  that `torch.profiler` records with `profile_memory=True`;
+- memory: the peak a train step reaches: what is held between steps (parameters, buffers, Adam's moments; summed
+  over their storages) plus the peak of the step's own allocations (activations, gradients, expanded filters,
+  temporaries), read from the CPU allocator's running total that `torch.profiler` records with
+  `profile_memory=True`; the step's own peak is shown too;
 - compile + construct: `symc.compile` plus building `Model()` from the source, after torch is imported
   (`benchmarks/construct.py`), and `symc compile` as a new process.
 escnn rows need escnn importable (a separate environment, see the README's Speed section); they are skipped with a
@@ -231,6 +232,19 @@ def peak_step_bytes(body, optimizer) -> int:
     return max(totals, default=0)
 
 
+def resident_bytes(model: torch.nn.Module, optimizer) -> int:
+    """Bytes held between steps: parameters, buffers (symc's expansion indices included) and Adam's moments."""
+    tensors = list(model.parameters()) + list(model.buffers())
+    tensors += [v for state in optimizer.state.values() for v in state.values() if torch.is_tensor(v)]
+    seen, total = set(), 0
+    for t in tensors:
+        key = t.untyped_storage().data_ptr()
+        if key not in seen:
+            seen.add(key)
+            total += t.untyped_storage().nbytes()
+    return total
+
+
 def ratio_spread(a: list, b: list) -> tuple[float, float]:
     """Interquartile range of the per-repetition ratios a[i] / b[i]."""
     ratios = sorted(x / y for x, y in zip(a, b))
@@ -261,7 +275,10 @@ def compare(model, twin, inputs, reps_budget: float, quick: bool) -> dict:
     reps = reps_for(runs, reps_budget * 0.7, low, high)
     t = side_by_side(runs, reps, warmup=1 if quick else 2)
     row["train"] = summary(t)
-    row["memory"] = (peak_step_bytes(symc_body, symc_opt), peak_step_bytes(twin_body, twin_opt))
+    # (held between steps + peak of the step's own allocations, the step's own allocations alone)
+    step_peaks = peak_step_bytes(symc_body, symc_opt), peak_step_bytes(twin_body, twin_opt)
+    row["memory"] = (resident_bytes(model, symc_opt) + step_peaks[0], resident_bytes(twin, twin_opt) + step_peaks[1],
+                     step_peaks[0], step_peaks[1])
     row["reps"] = reps
     return row
 
@@ -288,8 +305,9 @@ def run_specs(selected, quick: bool, budget: float) -> list[str]:
     import symc
     lines = ["| spec | batch | eval symc / twin (ms) | eval ratio (fastest) | train step symc / twin (ms) | "
              "train ratio (fastest) | "
-             "train ratio IQR | peak step memory symc / twin (MB) | memory ratio | reps |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "train ratio IQR | peak train memory symc / twin (MB) | memory ratio | of which the step's own "
+             "allocations (MB, ratio) | reps |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     compile_lines = ["| spec | symc.compile (ms) | construct (ms) | compile + construct (s) | "
                      "`symc compile` process (s) |", "|---|---|---|---|---|"]
     notes = []
@@ -319,12 +337,13 @@ def run_specs(selected, quick: bool, budget: float) -> list[str]:
             inputs = make_inputs(batch)
             row = compare(model, twin, inputs, budget, quick)
             (es, et, _, emin), (ts, tt, tspread, tmin) = row["eval"], row["train"]
-            ms, mt = row["memory"]
+            ms, mt, ss, st = row["memory"]
             lines.append(
                 f"| {name} | {batch} | {es * 1e3:.2f} / {et * 1e3:.2f} | {fmt_ratio(es / et, TARGETS['eval'])} "
                 f"({emin:.2f}) | {ts * 1e3:.1f} / {tt * 1e3:.1f} | {fmt_ratio(ts / tt, TARGETS['train'])} "
                 f"({tmin:.2f}) | {tspread[0]:.2f}-{tspread[1]:.2f} | {ms / 2**20:.1f} / {mt / 2**20:.1f} | "
-                f"{fmt_ratio(ms / mt, TARGETS['memory'])} | {row['reps']} |")
+                f"{fmt_ratio(ms / mt, TARGETS['memory'])} | {ss / 2**20:.1f} / {st / 2**20:.1f} ({ss / st:.2f}) | "
+                f"{row['reps']} |")
             print(lines[-1], file=sys.stderr, flush=True)
     return lines + [""] + compile_lines + ([""] + notes if notes else [])
 
@@ -339,10 +358,10 @@ def escnn_rows(quick: bool, budget: float) -> list[str]:
     import symc
     start = time.perf_counter()
     torch.manual_seed(0)
-    reference = C8SteerableCNN()
+    tutorial = C8SteerableCNN()
     first = time.perf_counter() - start
     start = time.perf_counter()
-    C8SteerableCNN()
+    same_size = C8SteerableCNN(same_size=True)
     second = time.perf_counter() - start
     found = measure_construct(TUTORIAL_SPEC, runs=1 if quick else 3)
     ours = found["compile"] + found["construct"]
@@ -350,25 +369,31 @@ def escnn_rows(quick: bool, budget: float) -> list[str]:
     model = symc.compile(TUTORIAL_SPEC).new_module()
     batch = 8
     inputs = (torch.randn(batch, 1, 29, 29),)
-    row = compare(model, reference, inputs, budget * 1.5, quick)
-    (es, ee, _, _), (ts, te, tspread, tmin) = row["eval"], row["train"]
-    ms, me = row["memory"]
-    params = (sum(p.numel() for p in model.parameters()), sum(p.numel() for p in reference.parameters()))
-    return [
-        f"escnn's C8 tutorial architecture (widths 24,48,48,96,96,64; kernels 7,5,5,5,5,5; 29x29; batch {batch}); "
-        f"parameters symc {params[0]:,}, escnn {params[1]:,}. symc pads every convolution to keep the size "
-        f"(29, 15, 8, 8 on the way down) where the tutorial's first and last use less padding (29, 25, 13, 7, 5), so "
-        f"symc computes more here, not less.",
+    params = sum(p.numel() for p in model.parameters())
+    lines = [
+        f"escnn's C8 tutorial architecture (widths 24,48,48,96,96,64; kernels 7,5,5,5,5,5; 29x29; batch {batch}; "
+        f"symc {params:,} parameters, escnn {sum(p.numel() for p in tutorial.parameters()):,}). The tutorial's "
+        f"convolutions shrink the maps (29, 25, 13, 7, 5) where symc's keep their size (29, 15, 8): 'escnn, same "
+        f"sizes' is the tutorial with symc's paddings and a mean over positions at the end, the same computation.",
         "",
         "| measure | symc | escnn | ratio | target |",
         "|---|---|---|---|---|",
-        f"| compile + construct (s) | {ours:.3f} | {first:.1f} (again in the same process: {second:.1f}) | "
+        f"| compile + construct (s) | {ours:.3f} | {first:.1f} (same sizes: {second:.1f}) | "
         f"{fmt_ratio(ours / first, TARGETS['escnn_construct'])} | <= 0.01 |",
-        f"| train step (ms) | {ts * 1e3:.0f} | {te * 1e3:.0f} | {fmt_ratio(ts / te, TARGETS['escnn_train'])} "
-        f"(fastest {tmin:.2f}; IQR {tspread[0]:.2f}-{tspread[1]:.2f}) | <= 0.8 |",
-        f"| eval forward (ms) | {es * 1e3:.1f} | {ee * 1e3:.1f} | {es / ee:.2f} | |",
-        f"| peak train-step memory (MB) | {ms / 2**20:.1f} | {me / 2**20:.1f} | {ms / me:.2f} | |",
     ]
+    for label, reference in (("tutorial", tutorial), ("same sizes", same_size)):
+        row = compare(model, reference, inputs, budget, quick)
+        (es, ee, _, emin), (ts, te, tspread, tmin) = row["eval"], row["train"]
+        ms, me = row["memory"][:2]
+        lines += [
+            f"| train step vs escnn {label} (ms) | {ts * 1e3:.0f} | {te * 1e3:.0f} | "
+            f"{fmt_ratio(ts / te, TARGETS['escnn_train'])} (fastest {tmin:.2f}; IQR {tspread[0]:.2f}-"
+            f"{tspread[1]:.2f}) | <= 0.8 |",
+            f"| eval forward vs escnn {label} (ms) | {es * 1e3:.1f} | {ee * 1e3:.1f} | {es / ee:.2f} "
+            f"(fastest {emin:.2f}) | |",
+            f"| peak train memory vs escnn {label} (MB) | {ms / 2**20:.1f} | {me / 2**20:.1f} | {ms / me:.2f} | |",
+        ]
+    return lines
 
 
 def main(argv=None) -> None:

@@ -22,7 +22,7 @@ def test_quick_run_prints_one_row_per_batch_and_the_compile_table():
     tables = [block.splitlines() for block in out.split("\n\n") if block.startswith("|")]
     assert len(tables) == 2, out
     speed, compile_times = tables
-    assert len(speed) == 3 and all(line.count("|") == 11 for line in speed), out
+    assert len(speed) == 3 and all(line.count("|") == 12 for line in speed), out
     cells = [c.strip() for c in speed[2].split("|")[1:-1]]
     assert cells[:2] == ["C4", "8"]
     for cell in (cells[3], cells[5], cells[8]):   # eval, train and memory ratios
