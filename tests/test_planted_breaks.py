@@ -41,13 +41,18 @@ def swap_first_two(row: str) -> str:
 BREAKS = {
     # The lifting layer's copy for element 1 (rot 90) is the unrotated base filter.
     "lift filter for rot 90 not rotated": (P4, [(
-        "        copies = [self.transforms(base, g) for g in range(self.order)]\n",
-        "        copies = [self.transforms(base, g) if g != 1 else base for g in range(self.order)]\n")], "rot 90"),
+        "        self.register_buffer(\"expansion\", self.transforms.expansion_index(in_channels), persistent=False)\n",
+        "        index = self.transforms.expansion_index(in_channels).view(self.order, -1)\n"
+        "        index[1] = index[0]\n"
+        "        self.register_buffer(\"expansion\", index.reshape(-1), persistent=False)\n")], "rot 90"),
     # A group convolution moves the filter along the group axis for element 3 but forgets the spatial turn.
     "group conv filter for rot 270 not rotated": (P4, [(
-        "        copies = [self.transforms(base.index_select(2, self.table[g]), g) for g in range(self.order)]\n",
-        "        copies = [self.transforms(base.index_select(2, self.table[g]), g) if g != 3\n"
-        "                  else base.index_select(2, self.table[g]) for g in range(self.order)]\n")], "rot"),
+        "        self.register_buffer(\"expansion\", self.transforms.expansion_index(in_fields, table), "
+        "persistent=False)\n",
+        "        taps = kernel_size * kernel_size\n"
+        "        index = self.transforms.expansion_index(in_fields, table).view(order, -1, taps)\n"
+        "        index[3] = index[3] - index[3] % taps + torch.arange(taps)\n"
+        "        self.register_buffer(\"expansion\", index.reshape(-1), persistent=False)\n")], "rot"),
     # The 5x5 lifting conv pads one column more on the left than on the right: every map shifts by one pixel.
     "padding off by one in one conv": (P4, [(
         "        return F.conv2d(x, bank, bias, padding=self.kernel_size // 2)\n",
@@ -67,8 +72,8 @@ BREAKS = {
     "wrong group table row": (P4, [(lambda source: table_row(source, 1), swap_first_two)], "rot"),
     # A mirror element's copy is rotated but not mirrored.
     "mirror skipped for one element": (P4M, [(
-        "        if self.mirrors[element]:\n",
-        "        if self.mirrors[element] and element != 5:\n")], "flip"),
+        "            if self.mirrors[element] and not self.steered:\n",
+        "            if self.mirrors[element] and not self.steered and element != 5:\n")], "flip"),
     # The group table row of the first mirror element, wrong: fields and orientation scores permute wrongly.
     "wrong group table row of a mirror": (P4M, [(lambda source: table_row(source, 4), swap_first_two)], "flip"),
     # Steered copies turned by the remaining angle the wrong way: 45-degree rows fail, right angles still pass.

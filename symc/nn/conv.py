@@ -109,11 +109,10 @@ class GroupLift2d(ExpandedConv2d):
         fan_in = in_channels * kernel_size * kernel_size
         self.weight = torch.nn.Parameter(
             torch.randn(out_fields, in_channels, kernel_size, kernel_size) * math.sqrt(2.0 / fan_in))
+        self.register_buffer("expansion", self.transforms.expansion_index(in_channels), persistent=False)
 
     def expand_weight(self) -> torch.Tensor:
-        base = self.transforms.prepare(self.weight)
-        copies = [self.transforms(base, g) for g in range(self.order)]
-        bank = torch.stack(copies, dim=1)  # (out, order, in, k, k)
+        bank = self.transforms.expand(self.weight, self.expansion)  # (out, order * in * k * k)
         k = self.kernel_size
         return bank.reshape(self.out_fields * self.order, self.in_channels, k, k)
 
@@ -132,10 +131,9 @@ class GroupConv2d(ExpandedConv2d):
             torch.randn(out_fields, in_fields, order, kernel_size, kernel_size) * math.sqrt(2.0 / fan_in))
         # Row g lists, for each input element h, which base slice feeds it: index of g^-1 h.
         self.register_buffer("table", torch.tensor(table, dtype=torch.long), persistent=False)
+        self.register_buffer("expansion", self.transforms.expansion_index(in_fields, table), persistent=False)
 
     def expand_weight(self) -> torch.Tensor:
-        base = self.transforms.prepare(self.weight)
-        copies = [self.transforms(base.index_select(2, self.table[g]), g) for g in range(self.order)]
-        bank = torch.stack(copies, dim=1)  # (out, order_out, in, order_in, k, k)
+        bank = self.transforms.expand(self.weight, self.expansion)  # (out, order_out * in * order_in * k * k)
         k = self.kernel_size
         return bank.reshape(self.out_fields * self.order, self.in_fields * self.order, k, k)

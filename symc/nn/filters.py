@@ -4,6 +4,10 @@ An element's spatial action is `(mirror, r, n)`: first mirror left-right (if `mi
 in the direction of `torch.rot90(w, 1, dims=(-2, -1))`. Multiples of 90 degrees use rot90/flip and are exact; the
 remaining angle (below 90 degrees) rotates the filter inside a band-limited basis of smooth rings (as steerable CNNs
 do), before the exact quarter turns, so the copies for g and for g rotated by 90 degrees differ by an exact rot90.
+
+A whole filter bank is built in one gather (`expansion_index`, `expand`): each copy's entries are base entries moved by
+a fixed index, so the bank costs one indexed copy (and, for steered groups, one small matmul that rotates the base
+filters by each distinct remaining angle); its gradient is one indexed sum.
 """
 import math
 
@@ -78,6 +82,7 @@ class FilterTransforms(torch.nn.Module):
         self.mirrors = [int(m) for m, _, _ in spatial]
         self.quarters = []
         self.angle_index = []
+        self.versions = []
         angles = []
         for _, r, n in spatial:
             quarters, angle = split_angle(r, n)
@@ -95,6 +100,61 @@ class FilterTransforms(torch.nn.Module):
         self.register_buffer("projection", projection.to(torch.float32), persistent=False)
         self.register_buffer("rotations", torch.stack(rotations).to(torch.float32) if rotations
                              else torch.zeros(0, k2, k2), persistent=False)
+        # The gather's plan: element g's copy reads version `versions[g]` of the base filters (for steered groups one
+        # version per distinct (mirror, remaining angle), made by one matrix each; else the filters themselves) at
+        # pixels `pixels[g]`, the exact index moves (mirror when not steered, then quarter turns) done on positions.
+        keys = []
+        pixel_rows = []
+        for element in range(len(spatial)):
+            key = (self.mirrors[element], self.angle_index[element]) if self.steered else (0, -1)
+            if key not in keys:
+                keys.append(key)
+            self.versions.append(keys.index(key))
+            pixels = torch.arange(k2).reshape(kernel_size, kernel_size)
+            if self.mirrors[element] and not self.steered:
+                pixels = torch.flip(pixels, dims=(-1,))
+            if self.quarters[element]:
+                pixels = torch.rot90(pixels, self.quarters[element], dims=(-2, -1))
+            pixel_rows.append(pixels.reshape(-1))
+        self.register_buffer("pixels", torch.stack(pixel_rows), persistent=False)
+        self.version_count = len(keys)
+        if self.steered:
+            # Each version's matrix: projection, then the mirror (a permutation of pixels), then the rotation by the
+            # remaining angle; multiplied out in float64 so the one float32 product is as exact as the three steps.
+            flipped = torch.flip(torch.arange(k2).reshape(kernel_size, kernel_size), dims=(-1,)).reshape(-1)
+            mirror = torch.eye(k2, dtype=torch.float64)[flipped]
+            matrices = []
+            for mirrored, angle in keys:
+                m = mirror @ projection if mirrored else projection
+                matrices.append(rotations[angle] @ m if angle >= 0 else m)
+            versions = torch.cat(matrices, dim=0).to(torch.float32)   # (versions * k2, k2)
+        else:
+            versions = torch.zeros(0, k2)
+        self.register_buffer("version_matrices", versions, persistent=False)
+
+    def expansion_index(self, in_size: int, table=None) -> torch.Tensor:
+        """Flat positions for `expand`: for output element g, input channel i (and input element h when `table`
+        is given) and pixel p, where in the base filters of one output field (laid out (in, [order,] version,
+        k*k)) that copy's entry sits. Row g of `table` lists, for each h, the base slice that feeds it."""
+        k2 = self.kernel_size * self.kernel_size
+        order = len(self.quarters)
+        versions = torch.tensor(self.versions, dtype=torch.long)
+        if table is None:
+            slots = torch.arange(in_size)[None, :] * self.version_count + versions[:, None]   # (g, i)
+        else:
+            table = torch.as_tensor(table, dtype=torch.long)
+            slots = ((torch.arange(in_size)[None, :, None] * order + table[:, None, :]) * self.version_count
+                     + versions[:, None, None]).reshape(order, -1)                             # (g, i * h)
+        index = slots[:, :, None] * k2 + self.pixels[:, None, :]
+        return index.reshape(-1)
+
+    def expand(self, weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """(out, ...) base filters -> (out, order * ...) every element's copy, by `expansion_index`'s gather."""
+        out = weight.shape[0]
+        k2 = self.kernel_size * self.kernel_size
+        if self.steered:
+            weight = weight.reshape(-1, k2) @ self.version_matrices.t()
+        return weight.reshape(out, -1).index_select(1, index)
 
     def _apply_matrix(self, w: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
         k = self.kernel_size

@@ -58,15 +58,25 @@ class RegularConvNd(torch.nn.Module):
         # Row g lists which base slice feeds each input element (empty when lifting: no group axis in).
         self.register_buffer("table", torch.tensor(table if table is not None else [], dtype=torch.long),
                              persistent=False)
+        self.register_buffer("expansion", self._expansion_index(in_size, table), persistent=False)
         self._cached_bank = None
         self._cached_version = -1
 
+    def _expansion_index(self, in_size: int, table) -> torch.Tensor:
+        """Flat positions in one output field's base filters (in[, order], *kernel) of every entry of its copies:
+        the bank is one gather, and its gradient one indexed sum (the moves are index moves of positions)."""
+        taps = self.kernel_size ** self.dims
+        pixels = torch.stack([move_filters(torch.arange(taps).reshape([self.kernel_size] * self.dims), source, flips)
+                              .reshape(-1) for source, flips in self.spatial])                  # (g, taps)
+        if table is None:
+            slots = torch.arange(in_size)[None, :].expand(self.order, -1)                       # (g, i)
+        else:
+            table = torch.as_tensor(table, dtype=torch.long)
+            slots = (torch.arange(in_size)[None, :, None] * self.order + table[:, None, :]).reshape(self.order, -1)
+        return (slots[:, :, None] * taps + pixels[:, None, :]).reshape(-1)
+
     def expand_weight(self) -> torch.Tensor:
-        copies: list[torch.Tensor] = []
-        for g in range(self.order):
-            base = self.weight if self.lifting else self.weight.index_select(2, self.table[g])
-            copies.append(move_filters(base, self.sources[g], self.flips[g]))
-        bank = torch.stack(copies, dim=1)  # (out, order, in[, order], *kernel)
+        bank = self.weight.reshape(self.out_fields, -1).index_select(1, self.expansion)  # (out, order * in * ...)
         return bank.reshape([self.out_fields * self.order, self.in_channels] + [self.kernel_size] * self.dims)
 
     def filter_bank(self) -> torch.Tensor:
