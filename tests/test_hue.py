@@ -13,7 +13,9 @@ from torch import nn
 import symc
 from symc.cli import main
 from symc.groups import DihedralGroup, HueProduct, hue_matrix, image_group, point_group
-from symc.groups.actions import act_hue
+from symc.groups.actions import act_fields, act_hue, act_image, act_input
+from symc.nn.hue import HueLift2d
+from symc.nn.huemixed import HueMixedLift2d
 from symc.plan.sizing import plain_channels
 from symc.spec import parse
 from symc.testing import EXACT_TOLERANCE, check
@@ -384,3 +386,161 @@ def test_hue_spec_errors_name_the_clause(text, column, phrase):
 def test_orientation_output_under_hue_alone_compiles():
     compiled = symc.compile("image 3x9x9; hue 4; orientation output 2; depth 1; width 2")
     assert compiled.module(torch.randn(2, 3, 9, 9)).shape == (2, 2, 4)
+
+
+# ---------------------------------------------------------------- hue with mixed fields and position channels
+
+def gap(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a - b).abs().max().item() if a.numel() else 0.0
+
+
+def lift_for(group, extra: int, trivial: int, fields: int, kernel: int = 3):
+    spatial = [group.spatial(i) for i in range(group.order)]
+    hues = [group.hue(i) for i in range(group.order)]
+    return HueMixedLift2d(3 + extra, trivial, fields, kernel, spatial, hues).double()
+
+
+LIFT_GROUPS = ["image; C4 x hue 3", "image; D4 x hue 3", "image; hue 2", "image; flip x hue 6", "image; hue 5"]
+
+
+@pytest.mark.parametrize("text", LIFT_GROUPS)
+@pytest.mark.parametrize("extra,trivial,fields", [(0, 2, 3), (2, 2, 3), (3, 0, 2), (1, 3, 0)])
+@pytest.mark.parametrize("size", [9, 10])
+def test_the_hue_mixed_lift_turns_rgb_alone_and_is_exactly_equivariant(text, extra, trivial, fields, size):
+    # RGB turned by the hue, the extra (position-like) channels moved spatially only; trivial outputs follow the
+    # spatial move alone, regular fields are permuted along their group axis: exact to float64 round-off.
+    group = group_of(text)
+    torch.manual_seed(0)
+    lift = lift_for(group, extra, trivial, fields)
+    x = torch.randn(2, 3 + extra, size, size, dtype=torch.float64)
+    y = lift(x)
+    assert y.shape == (2, trivial + fields * group.order, size, size)
+    for g in range(group.order):
+        moved = torch.cat([act_input(group, g, x[:, :3]), act_image(group, g, x[:, 3:])], dim=1)
+        out = lift(moved)
+        expected_trivial = act_image(group, g, y[:, :trivial])
+        expected_fields = act_fields(group, g, y[:, trivial:].reshape(2, fields, group.order, size, size))
+        assert gap(out[:, :trivial], expected_trivial) < 1e-12, g
+        assert gap(out[:, trivial:].reshape(expected_fields.shape), expected_fields) < 1e-12, g
+
+
+@pytest.mark.parametrize("text", LIFT_GROUPS)
+def test_trivial_outputs_see_rgb_as_grey_alone_for_every_hue_order(text):
+    # The hue average of the colour mixing is the projection onto (1, 1, 1)/sqrt(3), for a half turn (hue 2) too:
+    # each trivial filter weighs R, G and B alike, and its position channel is kept, not averaged away.
+    group = group_of(text)
+    torch.manual_seed(0)
+    lift = lift_for(group, 1, 2, 1)
+    bank = lift.expand_weight()[:2]
+    assert torch.allclose(bank[:, 0], bank[:, 1], atol=1e-15) and torch.allclose(bank[:, 0], bank[:, 2], atol=1e-15)
+    assert bank[:, 3].abs().max() > 0.01 and bank[:, 0].abs().max() > 1e-3
+    grey = lift.weight_tt[:, :3].sum(dim=1) / 3  # the grey part of the base filter survives, averaged spatially
+    spatial_mean = torch.stack([act_image(group, g, grey) for g in range(group.order)]).mean(dim=0)
+    assert torch.allclose(bank[:, 0], spatial_mean, atol=1e-14)
+
+
+def test_without_trivial_outputs_or_extra_channels_it_is_the_hue_lift():
+    group = group_of("image; D4 x hue 3")
+    torch.manual_seed(0)
+    lift = lift_for(group, 0, 0, 2)
+    plain = HueLift2d(3, 2, 3, [group.spatial(i) for i in range(group.order)],
+                      [group.hue(i) for i in range(group.order)]).double()
+    with torch.no_grad():
+        plain.weight.copy_(lift.weight_tr)
+    assert torch.equal(lift.expand_weight(), plain.expand_weight())
+
+
+COMBINED = {
+    "C4 x hue 3, F = 0.5": "image 3x{s}x{s}; rotation 4 x hue 3; invariant fraction 0.5; invariant output 3; "
+                           "equivariant output 2; depth 2; width 6",
+    "D4 x hue 3, F = 0.25": "image 3x{s}x{s}; D4 x hue 3; invariant fraction 0.25; equivariant output 2 fields; "
+                            "orientation output 2; depth 2; width 4",
+    "positions, C4; hue 3": "image 3x{s}x{s}; no translation; rotation 4; hue 3; invariant output 4; depth 2; width 6",
+    "positions, hue 3": "image 3x{s}x{s}; no translation; hue 3; invariant output 4; equivariant output 2; "
+                        "orientation output 2; depth 2; width 6",
+    "C4 x hue 3, F = 1": "image 3x{s}x{s}; C4 x hue 3; invariant fraction 1; invariant output 3; "
+                         "equivariant output 2; depth 2; width 6",
+    "positions, D4 x hue 3, F = 0.5": "image 3x{s}x{s}; no translation; D4 x hue 3; invariant fraction 0.5; "
+                                      "invariant output 3; orientation output 2; depth 2; width 6",
+    "hue 2, F = 0.5": "image 3x{s}x{s}; hue 2; invariant fraction 0.5; invariant output 3; orientation output 2; "
+                      "depth 2; width 8",
+    "positions, flip x hue 6, F = 0.5": "image 3x{s}x{s}; no translation; flip x hue 6; invariant fraction 0.5; "
+                                        "invariant output 3; equivariant output 2 fields; depth 2; width 8",
+    "radial positions, hue 5, F = 0.5, fft": "image 3x{s}x{s}; no translation; hue 5; position encoding radial; "
+                                             "invariant fraction 0.5; invariant output 3; orientation output 2; "
+                                             "depth 2; width 8; conv fft",
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMBINED))
+@pytest.mark.parametrize("size", [15, 16])
+def test_hue_with_mixed_fields_and_positions_is_exact(name, size):
+    compiled, model = build(COMBINED[name].format(s=size))
+    report = check(model, compiled.spec)
+    assert report.ok, str(report)
+    assert len(report.rows) == compiled.plan.symmetry.order * len(compiled.spec.outputs)
+    assert all(row.exact for row in report.rows) and report.max_error < EXACT_TOLERANCE
+    assert any(row.element.endswith(("hue 120", "hue 180", "hue 72")) for row in report.rows)
+    source = compiled.source
+    assert "HueMixedLift2d(" in source.split("class Model")[1] and "HueLift2d(" not in source.split("class Model")[1]
+    assert compiled.plan.params == sum(p.numel() for p in model.parameters())
+    if size == 16 and "positions" not in name:   # no approximation anywhere (positions are computed in float32)
+        report64 = check(model.double(), compiled.spec, dtype=torch.float64)
+        assert report64.ok and report64.max_error < 1e-9, str(report64)
+
+
+def test_position_channels_enter_the_lift_unturned_and_hue_alone_gets_coordinates():
+    compiled = symc.compile("image 3x12x12; no translation; rotation 4; hue 3; invariant output 2; depth 1; width 2")
+    assert 'ImagePositions2d("cyclic", 4)' in compiled.source and "HueMixedLift2d(6, 0, 2, " in compiled.source
+    hue_alone = symc.compile("image 3x12x12; no translation; hue 3; invariant output 2; depth 2; width 6")
+    assert 'ImagePositions2d("coordinates")' in hue_alone.source and "HueMixedLift2d(5, 0, 6, " in hue_alone.source
+    assert "position encoding: coordinates (auto)" in str(hue_alone.plan)
+    # with x, y channels the model responds to where a colour blob is, and not to its hue
+    torch.manual_seed(0)
+    model = hue_alone.new_module().eval()
+    red = torch.zeros(3, 3, 12, 12)
+    red[0, 0, 2:5, 2:5] = red[1, 0, 7:10, 7:10] = 1
+    red[2] = torch.roll(red[0], 1, dims=0)   # the first blob turned green: a hue rotation by 120 degrees
+    y = model(red)
+    assert (y[0] - y[2]).abs().max() < 1e-5 * y.abs().max() and (y[0] - y[1]).abs().max() > 1e-3 * y.abs().max()
+
+
+def test_files_without_both_features_keep_their_lifts():
+    for text, lift in [("image 3x12x12; C4 x hue 3; invariant output 2", "HueLift2d(3, "),
+                       ("image 3x12x12; C4; invariant fraction 0.5; invariant output 2", "MixedConv2d(3, 0, "),
+                       ("image 3x12x12; C4; no translation; invariant output 2", "GroupLift2d(6, ")]:
+        source = symc.compile(text).source
+        assert lift in source and "HueMixedLift2d" not in source, text
+
+
+HUE_MIXED = ("image 3x13x13; C4 x hue 3; invariant fraction 0.5; invariant output 2; orientation output 2; "
+             "depth 2; width 4")
+HUE_POSITIONS = "image 3x14x14; no translation; rotation 4; hue 3; invariant output 2; depth 2; width 4"
+MIXED_BREAKS = {
+    # trivial filters averaged over the rotations only (elements with hue step 0): they still see colour
+    "trivial filters not averaged over hue": (HUE_MIXED, "        tt = tt.mean(dim=0)\n",
+                                              "        tt = tt[::3].mean(dim=0)\n"),
+    # the lift of main before hue and mixed fields met: no colour mixing at all
+    "plain mixed lift": (HUE_MIXED, "HueMixedLift2d(3, 2, 2, 5, GROUP_SPATIAL, GROUP_HUE)",
+                         "MixedConv2d(3, 0, 2, 2, 5, GROUP_SPATIAL, GROUP_TABLE)"),
+    # the three position channels (radius, cos 4theta, sin 4theta) turned by the hue as if they were colours
+    "position channels turned": (HUE_POSITIONS, ".permute(0, 3, 1, 2), extra]",
+                                 ".permute(0, 3, 1, 2), torch.matmul(extra.permute(0, 2, 3, 1), inverse[g])"
+                                 ".permute(0, 3, 1, 2)]"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED_BREAKS))
+def test_symc_check_catches_breaks_of_hue_with_mixed_fields_and_positions(tmp_path, capsys, name):
+    spec, old, new = MIXED_BREAKS[name]
+    source = symc.compile(spec).source.replace("import torch\n", "import torch\ntorch.manual_seed(0)\n", 1)
+    path = tmp_path / "model.py"
+    path.write_text(source)
+    assert main(["check", str(path)]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert source.count(old) == 1, old
+    path.write_text(source.replace(old, new))
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if re.match(r"\d+x\d+\s", line) and " FAIL" in line]
+    assert failed and all("hue" in line for line in failed), out   # rotations alone stay right

@@ -1,6 +1,7 @@
 """Constructor expressions for mixed trivial/regular layers and position channels of image models."""
 from __future__ import annotations
 
+from ..groups import has_hue
 from ..ir.fields import planar_kind
 
 
@@ -13,6 +14,13 @@ def mixed_expression(writer, data) -> list[str] | None:
             return ['ImagePositions2d("coordinates")']
         kind, n = planar_kind(writer.plan.symmetry.group)
         return [f'ImagePositions2d("{kind}", {n})']
+    if op == "lift" and has_hue(writer.plan.symmetry.group) and ("in_trivial" in data or data["in_channels"] > 3):
+        # RGB turned by hue, position channels left alone, trivial outputs blind to hue: see symc.nn.huemixed
+        writer.used.add("HueMixedLift2d")
+        channels = data["in_trivial"] if "in_trivial" in data else data["in_channels"]
+        trivial, fields = data.get("out_trivial", 0), data["out_fields"]
+        return [f"HueMixedLift2d({channels}, {trivial}, {fields}, {data['kernel']}, GROUP_SPATIAL, GROUP_HUE"
+                f"{writer.conv_options(data)})"]
     if op in ("lift", "group_conv") and "in_trivial" in data:
         writer.used.add("MixedConv2d")
         bias = ", bias=True" if data.get("bias") else ""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..ir.fields import channel_factor, position_features, split_width
+from ..ir.fields import channel_factor, planar_kind, position_features, split_width
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
 from ..spec.normalize import output_text
@@ -71,7 +71,7 @@ def image_position_encoding(spec: Spec, symmetry: Symmetry, reasons: dict) -> st
         reasons["position encoding"] = ("none (hint): translation-equivariant layers; absolute position is "
                                         "allowed but not used")
         return "none"
-    trivial = symmetry.order == 1
+    trivial = planar_kind(symmetry.group)[0] == "trivial"  # no rotation or mirror (hue alone moves no pixel)
     encoding = "coordinates" if trivial and requested == "auto" else "radial"
     features = ", ".join(position_features(encoding, symmetry.group))
     if encoding == "coordinates":
