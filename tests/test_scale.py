@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 import symc
-from symc.groups import CyclicGroup, DihedralGroup, is_exact
-from symc.groups.actions import act_fields, act_image
+from symc.groups import CyclicGroup, DihedralGroup, HueGroup, HueProduct, hue_matrix, is_exact
+from symc.groups.actions import act_fields, act_image, act_input
+from symc.nn.huescale import HueScaleLift2d
 from symc.nn.scale import ScaleGroupConv2d, ScaleLift2d, ScalePool, hermite_basis
 from symc.nn.scalesize import SCALE_STEP, scale_kernel_sizes
 from symc.testing import check
@@ -196,3 +197,86 @@ def test_scale_model_beats_a_plain_cnn_of_the_same_widths_on_zooms():
 
 
 RATIO_BOUND = 1 / 3
+
+
+# ---------------------------------------------------------------- hue x scale
+
+HUE_SCALE_SPECS = ("image 3x28x28; hue 3 x scale 3; invariant output 10; widths 4,8",
+                   "image 3x28x28; rotation 4 x hue 3 x scale 3; invariant output 10; widths 4,8")
+
+
+@pytest.mark.parametrize("group", [HueProduct(CyclicGroup(1), HueGroup(3)), HueProduct(CyclicGroup(4), HueGroup(3)),
+                                   HueProduct(DihedralGroup(1), HueGroup(6)), HueProduct(DihedralGroup(4), HueGroup(2))],
+                         ids=lambda g: g.name)
+def test_the_hue_scale_lift_permutes_the_group_axis_exactly_at_every_scale(group):
+    """Turning the hue (60 degrees included: no channel permutation) and right angles and mirrors move the lifted
+    fields of every scale exactly as the product's regular table says; the layers after the lift are the usual ones."""
+    torch.manual_seed(0)
+    spatial, table = tables(group)
+    hue = [group.hue(i) for i in range(group.order)]
+    scales = 3
+    lift = HueScaleLift2d(3, 2, 5, spatial, hue, scales).double()
+    conv = ScaleGroupConv2d(2, 2, 3, spatial, table, scales).double()
+    x = torch.randn(2, 3, 13, 13, dtype=torch.float64)
+    y = conv(torch.relu(lift(x)))
+    assert y.shape == (scales * 2, 2 * group.order, 13, 13)
+    for g in group.elements():
+        y_g = per_scale_fields(conv(torch.relu(lift(act_input(group, g, x)))), scales, group)
+        expected = act_fields(group, g, per_scale_fields(y, scales, group))
+        assert (y_g - expected).abs().max() < 1e-10 * y.abs().max(), group.element_name(g)
+
+
+def test_the_hue_scale_lift_is_the_scale_lift_on_each_hue_turned_input():
+    """Slot (s, k) holds the rotation/mirror lift's slot s of the input turned by the inverse of hue step k: the
+    identity hue step is ScaleLift2d itself, with the same parameters."""
+    torch.manual_seed(0)
+    group = HueProduct(CyclicGroup(4), HueGroup(3))
+    spatial, _ = tables(group)
+    lift = HueScaleLift2d(3, 2, 5, spatial, [group.hue(i) for i in range(group.order)], 3).double()
+    x = torch.randn(2, 3, 11, 11, dtype=torch.float64)
+    y = lift(x).reshape(3, 2, 2, 4, 3, 11, 11)  # scales, batch, fields, rotations, hue steps
+    planar = lift.planar(x).reshape(3, 2, 2, 4, 11, 11)
+    assert torch.equal(y[:, :, :, :, 0], planar)
+    turned = torch.einsum("cd,bdhw->bchw", torch.tensor(hue_matrix(-1, 3), dtype=torch.float64), x)
+    assert torch.allclose(y[:, :, :, :, 1], lift.planar(turned).reshape(3, 2, 2, 4, 11, 11), atol=1e-12)
+    assert sum(p.numel() for p in lift.parameters()) == 2 * 3 * 4  # fields x RGB x basis functions
+    with pytest.raises(ValueError, match="3 \\(RGB\\) channels"):
+        HueScaleLift2d(1, 2, 5, spatial, [group.hue(i) for i in range(group.order)], 3)
+
+
+@pytest.mark.parametrize("text", HUE_SCALE_SPECS, ids=["hue 3 x scale 3", "C4 x hue 3 x scale 3"])
+def test_hue_times_scale_compiles_with_exact_hue_and_right_angle_rows_and_zoom_rows(text):
+    torch.manual_seed(0)
+    compiled = symc.compile(text)
+    assert sum(p.numel() for p in compiled.module.parameters()) == compiled.plan.params
+    assert "HueScaleLift2d(3, 4, 5, GROUP_SPATIAL, GROUP_HUE, 3)" in compiled.source
+    assert "exact for hue rotations" in compiled.plan.exactness() and "approximate for zooms" in compiled.plan.exactness()
+    report = check(compiled.module, compiled.spec)
+    exact = [row for row in report.rows if row.exact]
+    zooms = [row for row in report.rows if row.element.startswith("zoom")]
+    assert len(exact) == compiled.plan.symmetry.order and all(row.error < 1e-4 for row in exact), str(report)
+    assert sum("hue" in row.element for row in exact) == 2 * compiled.plan.symmetry.order // 3
+    assert len(zooms) == 2 and all(row.ok and row.tolerance == SCALE_TOLERANCE for row in zooms), str(report)
+    assert report.ok and "hue rotations (exact)" in str(report) and "zooms (in and out" in str(report)
+
+
+def test_hue_scale_rows_flag_a_model_without_hue_symmetry_and_one_without_zoom_invariance():
+    """A `rotation 4 x scale 3` model on RGB, claimed with hue too: exactly the 8 rows with a hue step fail, the
+    rotations and zooms pass. A hue-invariant model that grows with the content's area: only zoom rows fail."""
+    torch.manual_seed(0)
+    colour_blind = symc.compile("image 3x28x28; rotation 4 x scale 3; invariant output 10; widths 4,8").module
+    report = check(colour_blind, HUE_SCALE_SPECS[1])
+    failed = {row.element for row in report.rows if not row.ok}
+    assert len(failed) == 8 and all("hue" in element for element in failed), str(report)
+    report = check(AreaSensitive(), "image 3x28x28; hue 3 x scale 3; invariant output 2")
+    failed = [row for row in report.rows if not row.ok]
+    assert failed and all(row.element.startswith("zoom") for row in failed), str(report)
+
+
+def test_hue_scale_files_are_standalone_and_other_scale_files_do_not_change():
+    source = symc.compile(HUE_SCALE_SPECS[1]).source
+    assert source == symc.compile(HUE_SCALE_SPECS[1]).source
+    assert "class HueScaleLift2d" in source and "def hue_rotations" in source and "GROUP_HUE = (" in source
+    assert "import symc" not in source and "from symc" not in source
+    plain = symc.compile("image 3x20x20; D4 x scale 3; invariant output 3; widths 2,3").source
+    assert "HueScaleLift2d" not in plain and "hue_rotations" not in plain and "GROUP_HUE" not in plain

@@ -11,8 +11,8 @@ from pathlib import Path
 
 NN_DIR = Path(__file__).resolve().parent.parent / "nn"
 NN_FILES = ("filters.py", "fftsize.py", "fft.py", "conv.py", "hue.py", "layers.py", "grids.py", "attention.py",
-            "sets.py", "points.py", "mixed.py", "positions.py", "huemixed.py", "scalesize.py",
-            "scale.py")  # definition order in generated files
+            "sets.py", "points.py", "mixed.py", "positions.py", "huemixed.py", "scalesize.py", "scale.py",
+            "huescale.py")  # definition order in generated files
 HEADER_IMPORTS = ("import math", "import torch", "import torch.nn.functional as F")
 
 

@@ -1,6 +1,7 @@
 """What `scale N` on images lowers to, and what it refuses (see symc.nn.scale for the layers)."""
 from __future__ import annotations
 
+from ..groups import has_hue
 from ..nn.scalesize import SCALE_WINDOW, hermite_orders, scale_kernel_sizes
 from ..spec.model import Spec
 
@@ -23,10 +24,6 @@ def check_scale(spec: Spec) -> int:
     if scales == 1:
         return 1  # one scale is no scale symmetry: a plain model
     index = next(i for i, factor in enumerate(spec.symmetry) if factor.kind == "scale")
-    hue = next((factor for factor in spec.symmetry if factor.kind == "hue"), None)
-    if hue is not None:
-        raise spec.error(f"symmetry.{index}", f"'scale {scales}' with 'hue {hue.n}' is not supported yet: the "
-                         "scale-space lifting does not turn colours; drop one of the two factors")
     if spec.hints.invariant_fraction:
         raise spec.error("hint.invariant_fraction", f"'invariant fraction' with 'scale {scales}' is not supported "
                          "yet: scale layers keep regular fields only; leave the hint out or drop the scale factor")
@@ -57,8 +54,11 @@ def add_scale_conv(b, node: str, layer: int, in_fields: int, width: int, kernel:
     functions = len(hermite_orders())
     kernels = tuple(scale_kernel_sizes(kernel, scales))
     if layer == 0:
+        # With hue, the lifting turns the RGB inputs per element (symc.nn.huescale); the parameters stay the same.
+        hue = {"hue": True} if has_hue(b.symmetry.group) else {}
         return b.add("scale_lift", node, b.regular(width, size), in_channels=in_fields, out_fields=width,
-                     kernel=kernel, kernels=kernels, scales=scales, params=width * in_fields * functions, layer=layer)
+                     kernel=kernel, kernels=kernels, scales=scales, params=width * in_fields * functions, layer=layer,
+                     **hue)
     return b.add("scale_conv", node, b.regular(width, size), in_fields=in_fields, out_fields=width, kernel=kernel,
                  kernels=kernels, scales=scales, window=SCALE_WINDOW,
                  params=width * in_fields * SCALE_WINDOW * order * functions, layer=layer)

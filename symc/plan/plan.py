@@ -72,10 +72,10 @@ class Plan:
         return self.architecture.min_size
 
     def exactness(self) -> str:
+        if self.symmetry.scales > 1:  # before the hue wording: zooms stay approximate with hue too
+            return scale_exactness(self.symmetry)
         if self.symmetry.exactness:
             return self.symmetry.exactness
-        if self.symmetry.scales > 1:
-            return scale_exactness(self.symmetry.right_angles_only, self.symmetry.order)
         if self.symmetry.right_angles_only:
             return "exact for every group element (rotations by multiples of 90 degrees and mirrors) at every size"
         return ("exact for the right-angle subgroup; other rotations steer band-limited filters "
