@@ -332,8 +332,8 @@ def test_spec_forms(tmp_path):
 
 
 def test_unsupported_specs_raise_value_error():
-    with pytest.raises(ValueError, match="does not test scale"):
-        check(nn.Identity(), "image 3x16x16; scale 2; invariant output")
+    with pytest.raises(ValueError, match="scale symmetry is tested on invariant outputs only"):
+        check(nn.Identity(), "image 3x16x16; scale 2; equivariant output")
     with pytest.raises(ValueError, match="batch must be >= 2"):
         check(nn.Identity(), "image; p4; invariant output", batch=1)
 
