@@ -2,7 +2,7 @@
 
 torch.compile (no graph breaks), TorchScript (script, freeze, save/load) and trace, ONNX export run by onnxruntime,
 state_dict round trips into a fresh Model(), bf16 autocast on CPU, channels_last inputs, and DistributedDataParallel
-under torchrun (examples/train_ddp.py). Models are small so the file needs about 90 s of CPU; torch.compile's
+under torchrun (examples/train_ddp.py). Models are small so the file needs about 190 s of CPU; torch.compile's
 inductor backend, the slow part, is used on one spec, the others go through dynamo with fullgraph=True alone.
 """
 import copy
@@ -31,6 +31,17 @@ SPECS = {
                           "equivariant output 1; depth 2; width 4"),
     "points-e3": ("point cloud 6x3 with 2 features; E(3) x permutation; invariant output 1; "
                   "equivariant vector output; depth 2; width 8"),
+    # Image features with layers of their own: hue lifting, mixed trivial/regular fields (FFT convolutions, mixed
+    # norms, group pooling and an orientation head), position channels, and scale-space layers, alone and with
+    # rotations. Scale is approximate: its zoom rows pass symc.check's tolerance (right angles stay exact). At width 4
+    # the scale-only model's zoom-in row fails it at this seed (0.63) and the C4 x scale output is dead, hence the
+    # wider scale models (zoom errors 0.23 and 0.20 here).
+    "hue-c4": "image 3x16x16; rotation 4 x hue 3; invariant output 10; width 4; depth 2",
+    "mixed-c4": ("image 2x16x16; rotation 4; invariant fraction 0.5; invariant output 10; orientation output 2; "
+                 "width 4; depth 2; conv fft"),
+    "positions-d4": "image 2x16x16; no translation; D4; invariant output 3; width 4; depth 2",
+    "scale": "image 2x28x28; scale 3; invariant output 10; width 8; depth 2",
+    "c4-scale": "image 2x28x28; rotation 4 x scale 3; invariant output 10; widths 8,16",
 }
 IMAGES = [name for name in SPECS if SPECS[name].startswith("image")]
 # A GPU target lays direct convolutions out channels_last inside the model (the planner's choice there).
@@ -125,6 +136,11 @@ OTHER_DOMAINS = {
                                    "invariant output 2; width 8; depth 1"),
     "points-se2": "point cloud 6x2; SE(2); permutation; invariant output 1; equivariant output 2; width 8; depth 1",
     "volume-octahedral": "volume 1x5x5x5; octahedral; invariant output 1; widths 2,2",
+    # Mixed convolutions without regular fields (their absent blocks are None attributes), and the other position
+    # channels: C4's angular pair and plain coordinates.
+    "mixed-all-invariant": "image 2x12x12; rotation 4; invariant fraction 1; invariant output 2; width 4; depth 1",
+    "positions-c4": "image 2x12x12; no translation; rotation 4; invariant output 2; width 4; depth 1",
+    "positions-coordinates": "image 2x12x12; no translation; invariant output 2; width 4; depth 1",
 }
 
 
@@ -167,13 +183,14 @@ def test_torch_jit_trace_stays_exactly_equivariant(name):
     symc.assert_equivariant(traced, compiled.spec)
 
 
-def test_traced_model_follows_loaded_weights_rather_than_freezing_a_cache():
-    compiled, model = build(SPECS["c8-fft-orientation"])
+@pytest.mark.parametrize("name", ["c8-fft-orientation", "mixed-c4"])
+def test_traced_model_follows_loaded_weights_rather_than_freezing_a_cache(name):
+    compiled, model = build(SPECS[name])
     x = example_inputs(compiled.spec, batch=4)
     with torch.no_grad():
         model(*x)  # fills the eval cache: tracing must not bake it in as a constant
         traced = torch.jit.trace(model, x)
-        _, other = build(SPECS["c8-fft-orientation"], seed=1)
+        _, other = build(SPECS[name], seed=1)
         for mine, theirs in zip(traced.parameters(), other.parameters()):
             mine.copy_(theirs)  # what an optimizer step or load_state_dict does to the weights
         assert_same_outputs(traced(*x), other(*x))
@@ -298,7 +315,7 @@ def test_bf16_autocast_runs_close_to_float32_and_leaves_no_16_bit_cache(name):
         for a, b in zip(outputs(low), outputs(expected)):
             assert a.dtype in (torch.bfloat16, torch.float32) and torch.isfinite(a).all()
             relative = (a.float() - b).norm() / b.norm()
-            assert relative < 0.02, f"bf16 output {relative:.3f} away from float32"  # measured: 2e-3 to 3.3e-3
+            assert relative < 0.02, f"bf16 output {relative:.3f} away from float32"  # measured: 2e-3 to 5e-3
         for a, b in zip(outputs(model(*inputs)), outputs(expected)):
             assert a.dtype == torch.float32
             assert torch.equal(a, b), "float32 calls after autocast must not use filters cached in bf16"

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from .conv import ExpandedConv2d
-from .fft import fft_conv
+from .fft import fft_allowed, fft_conv
 
 
 class MixedConv2d(ExpandedConv2d):
@@ -45,17 +45,26 @@ class MixedConv2d(ExpandedConv2d):
             count *= s
         return torch.nn.Parameter(torch.randn(shape) * std) if count else None
 
-    def _weights(self):
-        return [w for w in (self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr) if w is not None]
+    def _weights(self) -> list[torch.Tensor]:
+        # Loops, not comprehension ifs, so TorchScript compiles it.
+        weights: list[torch.Tensor] = []
+        for w in (self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr):
+            if w is not None:
+                weights.append(w)
+        return weights
 
     def filter_bank(self) -> torch.Tensor:
-        # As ExpandedConv2d.filter_bank, with the cache keyed on every block's version.
-        if self.training or torch.compiler.is_compiling():
+        # ExpandedConv2d.filter_bank's rules (no cache inside scripted, traced or compiled graphs, nor one filled in
+        # 16 bits under autocast), with the cache keyed on every block's version.
+        if torch.jit.is_scripting():
+            return self.expand_weight()
+        if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
             self._cached_weight = None
             return self.expand_weight()
-        version = sum(w._version for w in self._weights())
+        weights = self._weights()
+        version = sum(w._version for w in weights)
         if self._cached_weight is None or version != self._cached_version:
-            with torch.no_grad():
+            with torch.no_grad(), torch.autocast(weights[0].device.type, enabled=False):
                 self._cached_weight = self.expand_weight()
             self._cached_version = version
         return self._cached_weight
@@ -64,9 +73,12 @@ class MixedConv2d(ExpandedConv2d):
         k, order = self.kernel_size, self.order
         ti, ri, to, ro = self.in_trivial, self.in_fields, self.out_trivial, self.out_fields
         reference = self._weights()[0]
-        small = [w.reshape(-1, k, k) for w in (self.weight_tt, self.weight_tr, self.weight_rt) if w is not None]
+        small: list[torch.Tensor] = []
+        for w in (self.weight_tt, self.weight_tr, self.weight_rt):
+            if w is not None:
+                small.append(w.reshape(-1, k, k))
         sizes = [to * ti, ro * ti, to * ri]
-        if small:
+        if len(small) > 0:
             base = self.transforms.prepare(torch.cat(small))
             copies = torch.stack([self.transforms(base, g) for g in range(order)])  # (order, filters, k, k)
         else:
@@ -89,7 +101,7 @@ class MixedConv2d(ExpandedConv2d):
             trivial, regular = self.bias.split([self.out_trivial, self.out_fields])
             bias = torch.cat([trivial, regular.repeat_interleave(self.order)])
         bank = self.filter_bank()
-        if self.use_fft:
+        if self.use_fft and fft_allowed():
             return fft_conv(x, bank, bias, spectrum=self._spectrum(x, bank))
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)

@@ -4,7 +4,6 @@ Each channel is a function of the pixel's place relative to the image centre ((H
 rotations and mirrors leave unchanged, computed from the input's own size in forward (any size works). They are
 appended to the input as extra invariant channels, so the lifting layer sees them and nothing else changes.
 """
-import math
 
 import torch
 
@@ -21,9 +20,11 @@ def image_positions(kind: str, n: int, height: int, width: int, device: torch.de
     x = (torch.arange(width, dtype=torch.float32, device=device) - cx)[None, :].expand(height, width)
     if kind == "coordinates":
         return torch.stack([x / (cx if cx > 0 else 1.0), y / (cy if cy > 0 else 1.0)])
-    half_diagonal = math.sqrt(cy * cy + cx * cx)
-    scale = half_diagonal if half_diagonal > 0 else 1.0
-    channels = [torch.sqrt(y * y + x * x) / scale]  # 1 at the corners
+    squared = y * y + x * x
+    # The half-diagonal as a tensor, not a Python float, so an exported graph does not freeze it at the export size;
+    # in float64 as before. It is 0 only on a 1x1 image, whose channels are all 0, and otherwise at least 0.5.
+    scale = torch.sqrt(squared[0, 0].double()).clamp_min(0.5)
+    channels = [torch.sqrt(squared) / scale]  # 1 at the corners
     if kind == "cyclic":
         theta = torch.atan2(y, x)
         channels += [torch.cos(n * theta), torch.sin(n * theta)]
