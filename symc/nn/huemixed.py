@@ -33,7 +33,10 @@ class HueMixedLift2d(MixedConv2d):
     def expand_weight(self) -> torch.Tensor:
         k, order = self.kernel_size, self.order
         ti, to, ro = self.in_trivial, self.out_trivial, self.out_fields
-        blocks = [w for w in (self.weight_tt, self.weight_tr) if w is not None]
+        blocks: list[torch.Tensor] = []
+        for w in (self.weight_tt, self.weight_tr):  # a loop, not a filtered comprehension: TorchScript has none
+            if w is not None:
+                blocks.append(w)
         base = self.transforms.prepare(torch.cat(blocks))  # (to + ro, in, k, k)
         rgb, extra = base.split([3, ti - 3], dim=1)
         rgb = rgb.permute(0, 2, 3, 1)  # channels last for matmul
