@@ -12,7 +12,6 @@ from typing import Callable, Sequence
 
 import torch
 
-HERE = Path(__file__).resolve().parent
 
 
 def setup(threads: int | None = None) -> None:
