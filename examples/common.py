@@ -13,7 +13,6 @@ from typing import Callable, Sequence
 import torch
 
 
-
 def setup(threads: int | None = None) -> None:
     """Deterministic-enough CPU set-up: a fixed thread count (2 unless SYMC_THREADS says otherwise)."""
     torch.set_num_threads(threads or int(os.environ.get("SYMC_THREADS", "2")))
