@@ -310,9 +310,8 @@ BREAKS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BREAKS))
-def test_symc_check_catches_hue_breaks_planted_in_generated_files(tmp_path, capsys, name):
-    spec, (old, new) = BREAKS[name]
+def planted_check_report(tmp_path, capsys, spec: str, old: str, new: str) -> str:
+    """`symc check` passes the generated file, then fails it with `old` replaced by `new`: that report."""
     source = symc.compile(spec).source.replace("import torch\n", "import torch\ntorch.manual_seed(0)\n", 1)
     path = tmp_path / "model.py"
     path.write_text(source)
@@ -322,6 +321,13 @@ def test_symc_check_catches_hue_breaks_planted_in_generated_files(tmp_path, caps
     path.write_text(source.replace(old, new))
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_symc_check_catches_hue_breaks_planted_in_generated_files(tmp_path, capsys, name):
+    spec, (old, new) = BREAKS[name]
+    out = planted_check_report(tmp_path, capsys, spec, old, new)
     failed = [line for line in out.splitlines() if line.rstrip().endswith("FAIL") or " FAIL " in line]
     assert failed and any("hue" in line for line in failed), out
     if name != "one copy's colours not mixed":   # the others leave pure rotations right: only hue rows fail
@@ -533,14 +539,6 @@ MIXED_BREAKS = {
 @pytest.mark.parametrize("name", sorted(MIXED_BREAKS))
 def test_symc_check_catches_breaks_of_hue_with_mixed_fields_and_positions(tmp_path, capsys, name):
     spec, old, new = MIXED_BREAKS[name]
-    source = symc.compile(spec).source.replace("import torch\n", "import torch\ntorch.manual_seed(0)\n", 1)
-    path = tmp_path / "model.py"
-    path.write_text(source)
-    assert main(["check", str(path)]) == 0, capsys.readouterr().out
-    capsys.readouterr()
-    assert source.count(old) == 1, old
-    path.write_text(source.replace(old, new))
-    assert main(["check", str(path)]) == 1
-    out = capsys.readouterr().out
+    out = planted_check_report(tmp_path, capsys, spec, old, new)
     failed = [line for line in out.splitlines() if re.match(r"\d+x\d+\s", line) and " FAIL" in line]
     assert failed and all("hue" in line for line in failed), out   # rotations alone stay right
