@@ -46,7 +46,9 @@ def test_exactly_invariant_at_every_size(name, size):
 
 @pytest.mark.parametrize("text", [
     "image; SE(2) discretized 8; invariant output",
-    "image 1x29x29; E(2) discretized 8; invariant output 3; depth 3; width 4",
+    # Width 8: at 4 fields per layer the 45-degree rows of freshly initialised models spread from 0.02 to 0.43
+    # with the seed (whatever the head), around the 0.3 tolerance.
+    "image 1x29x29; E(2) discretized 8; invariant output 3; depth 3; width 8",
     "image 1x33x33; C8; invariant output 2; depth 3",
 ])
 def test_approximate_groups_pass_with_exact_right_angles(text):

@@ -217,3 +217,20 @@ def test_regular_field_action_shifts_the_group_axis():
     # out[h] = rot(in[h - 1]): the orientation axis shifts by one with the rotation.
     for h in range(4):
         assert torch.equal(y[0, h], torch.rot90(x[0, (h - 1) % 4], 1, dims=(-2, -1)))
+
+
+# Real irreducible representations (over the reals) of each group: one per real conjugacy class.
+REAL_IRREPS = {"C1": 1, "C2": 2, "C3": 2, "C4": 3, "C5": 3, "C6": 4, "C8": 5, "C12": 7, "D1": 2, "D2": 4, "D3": 3,
+               "D4": 5, "D6": 6, "D8": 7}
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.name)
+def test_real_classes_are_closed_under_conjugation_and_inversion(group):
+    labels = group.real_classes()
+    assert labels[0] == 0 and sorted(set(labels)) == list(range(max(labels) + 1))
+    for g in group.elements():
+        assert labels[group.inverse(g)] == labels[g]
+        for x in group.elements():
+            assert labels[group.compose(group.compose(x, g), group.inverse(x))] == labels[g]
+    if group.name in REAL_IRREPS:
+        assert max(labels) + 1 == REAL_IRREPS[group.name]

@@ -24,7 +24,7 @@ def test_invariant_image_model_is_a_typed_chain():
         "group_conv", "norm", "activation", "downsample",
         "group_conv", "norm", "activation", "downsample",
         "group_conv", "norm", "activation",
-        "group_pool", "global_pool", "head", "output"]
+        "global_pool", "group_pool", "head", "output"]
     for a, b, data in graph.edges(data=True):
         field = data["field"]
         assert isinstance(field, FieldType)
@@ -34,8 +34,12 @@ def test_invariant_image_model_is_a_typed_chain():
     (_, _, out_of_lift), = graph.out_edges(lift, data=True)
     assert into_lift["field"] == FieldType("C4", 4, 1, "trivial", (28, 28))
     assert out_of_lift["field"] == FieldType("C4", 4, 16, "regular", (28, 28))
+    # Positions are pooled first, keeping the group axis; the spectrum keeps 3 lengths per field (C4 has 3 real
+    # classes: the identity, the quarter turns, the half turn).
     pooled = [d["field"] for _, b, d in graph.edges(data=True) if graph.nodes[b]["op"] == "global_pool"]
-    assert pooled == [FieldType("C4", 4, 64, "trivial", (7, 7))]
+    assert pooled == [FieldType("C4", 4, 64, "regular", (7, 7))]
+    spectrum = [d["field"] for a, _, d in graph.edges(data=True) if graph.nodes[a]["op"] == "group_pool"]
+    assert spectrum == [FieldType("C4", 4, 192, "trivial", ())]
 
 
 def test_several_outputs_branch_from_one_trunk():

@@ -8,8 +8,8 @@ from symc.groups import CyclicGroup, DihedralGroup, is_exact
 from symc.groups.actions import act_fields, act_image
 from symc.nn.conv import GroupConv2d, GroupLift2d
 from symc.nn.filters import FilterTransforms, split_angle, steering_matrices
-from symc.nn.layers import (FieldLinear, FieldNorm2d, GlobalPool2d, GroupPool, SymmetricDownsample2d,
-                            check_image_input)
+from symc.nn.layers import (FieldLinear, FieldNorm2d, GlobalPool2d, GroupPool, GroupSpectrum, SymmetricDownsample2d,
+                            check_image_input, isotypic_bases)
 
 GROUPS = [CyclicGroup(4), DihedralGroup(4), DihedralGroup(2), DihedralGroup(1), CyclicGroup(8), DihedralGroup(8)]
 
@@ -178,3 +178,55 @@ def test_input_check_names_the_expected_layout(bad, phrase):
 def test_kernel_must_be_odd():
     with pytest.raises(ValueError, match="odd"):
         GroupLift2d(1, 2, 4, [(0, 0, 1)])
+
+
+SPECTRUM_GROUPS = [CyclicGroup(n) for n in (1, 2, 3, 4, 5, 8, 16)] + [DihedralGroup(n) for n in (1, 2, 3, 4, 8)]
+
+
+@pytest.mark.parametrize("group", SPECTRUM_GROUPS, ids=lambda g: g.name)
+def test_group_spectrum_is_invariant_and_keeps_one_length_per_real_class(group):
+    table = group.regular_table()
+    classes = len(set(group.real_classes()))
+    spectrum = GroupSpectrum(3, group.order, table, group.real_classes())
+    assert spectrum.components == classes
+    bases = isotypic_bases(table, group.real_classes())
+    basis = torch.cat(bases, 1)
+    assert torch.allclose(basis.T @ basis, torch.eye(group.order, dtype=torch.float64), atol=1e-10)
+    x = torch.randn(4, 3 * group.order, dtype=torch.float64)
+    out = spectrum(x)
+    assert out.shape == (4, 3 * classes)
+    # Lengths of orthogonal components: their squares add up to the field's squared length.
+    total = (out.reshape(4, 3, classes) ** 2).sum(-1) - classes * 1e-8
+    assert torch.allclose(total, (x.reshape(4, 3, -1) ** 2).sum(-1), atol=1e-9)
+    for g in group.elements():
+        moved = x.reshape(4, 3, -1)[:, :, list(table[g])].reshape(4, -1)
+        assert (spectrum(moved) - out).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize("group,sizes", [
+    (CyclicGroup(8), [1, 1, 2, 2, 2]), (DihedralGroup(4), [1, 1, 1, 1, 4]), (DihedralGroup(3), [1, 1, 4]),
+])
+def test_isotypic_components_have_the_irreducible_representations_sizes(group, sizes):
+    # A d-dimensional real irreducible representation appears d times in the regular one: d*d dimensions (the
+    # 2-dimensional ones of C8 are complex pairs, appearing once as a real plane).
+    bases = isotypic_bases(group.regular_table(), group.real_classes())
+    assert sorted(b.shape[1] for b in bases) == sizes
+
+
+def test_group_spectrum_of_rotations_is_the_fourier_amplitude_over_angles():
+    v = torch.randn(2, 8, dtype=torch.float64)
+    lengths = GroupSpectrum(1, 8, CyclicGroup(8).regular_table(), CyclicGroup(8).real_classes())(v)
+    amplitude = torch.fft.rfft(v, dim=-1).abs()
+    # Components are frequencies 0..4; frequencies 1..3 pair with their negatives (a length of sqrt(2/8) |F_j|).
+    scale = torch.tensor([1, 2, 2, 2, 1], dtype=torch.float64).sqrt() / math.sqrt(8)
+    expected = (amplitude * scale).sort(-1).values
+    assert torch.allclose(lengths.sort(-1).values, torch.sqrt(expected ** 2 + 1e-8), atol=1e-12)
+
+
+def test_group_spectrum_tells_apart_fields_a_max_over_the_group_confuses():
+    peaked = torch.tensor([[1.0, 0, 0, 0, 0, 0, 0, 0]], dtype=torch.float64)
+    spread = torch.tensor([[1.0, 0, 0, 0, 1.0, 0, 0, 0]], dtype=torch.float64)
+    group = CyclicGroup(8)
+    spectrum = GroupSpectrum(1, 8, group.regular_table(), group.real_classes())
+    assert spread.max() == peaked.max()
+    assert (spectrum(spread) - spectrum(peaked)).abs().max() > 0.1

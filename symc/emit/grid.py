@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..plan.plan import Plan
 from .common import ACTIVATIONS, assemble, head_expression, model_class, returns
-from .image import _chains, _table_text
+from .image import _chains, _table_text, classes_text
 
 INDENT = " " * 12
 
@@ -41,6 +41,9 @@ class _GridWriter:
         if op == "downsample":
             self.used.add("SymmetricDownsample3d")
             return f'SymmetricDownsample3d("{data["mode"]}")'
+        if op == "group_pool" and data["mode"] == "spectrum":
+            self.used.add("GroupSpectrum")
+            return f'GroupSpectrum({data["fields"]}, GROUP_ORDER, GROUP_TABLE, GROUP_CLASSES)'
         if op == "group_pool":
             self.used.add("FieldPool")
             return f'FieldPool({data["fields"]}, GROUP_ORDER, "{data["mode"]}")'
@@ -90,7 +93,7 @@ def emit_grid_source(plan: Plan) -> str:
         f"GROUP_ORDER = {group.order}\n"
         f"GROUP_SPATIAL = {_table_text(grid_spatial(plan))}\n"
         "# GROUP_TABLE[g][h] = index of g^-1 h: element g moves a regular field as out[h] = g(in[GROUP_TABLE[g][h]]).\n"
-        f"GROUP_TABLE = {_table_text(group.regular_table())}")
+        f"GROUP_TABLE = {_table_text(group.regular_table())}" + classes_text(plan))
     layout = plan.architecture.layout
     min_size = plan.min_size
     if plan.architecture.boundary == "circular":  # wrapping around: padding (direct) or the filter (FFT) must fit

@@ -61,6 +61,9 @@ class _ModelWriter:
         if op == "downsample":
             self.used.add("SymmetricDownsample2d")
             return [f'SymmetricDownsample2d("{data["mode"]}")']
+        if op == "group_pool" and data["mode"] == "spectrum":
+            self.used.add("GroupSpectrum")
+            return [f'GroupSpectrum({data["fields"]}, GROUP_ORDER, GROUP_TABLE, GROUP_CLASSES)']
         if op == "group_pool":
             self.used.add("GroupPool")
             return [f'GroupPool({data["fields"]}, GROUP_ORDER, "{data["mode"]}")']
@@ -115,6 +118,17 @@ def _chains(graph: nx.DiGraph) -> tuple[list[str], list[list[str]]]:
     return trunk, [[n for n in order if graph.nodes[n]["stage"] == stage] for stage in outputs]
 
 
+def classes_text(plan) -> str:
+    """GROUP_CLASSES for models that pool a spectrum over the group (nothing otherwise, so other files keep
+    their text)."""
+    if not any(d["op"] == "group_pool" and d["mode"] == "spectrum" for _, d in plan.graph.nodes(data=True)):
+        return ""
+    classes = plan.symmetry.group.real_classes()
+    return ("\n# GROUP_CLASSES[g] = g's real conjugacy class (its class joined with its inverses'), numbered from 0;\n"
+            "# an invariant head keeps one length per class from each field's spectrum over the group.\n"
+            f"GROUP_CLASSES = {list(classes)}")
+
+
 def _hue_text(group) -> str:
     """GROUP_HUE for groups with hue rotations (nothing otherwise, so other files keep their text)."""
     if not has_hue(group):
@@ -155,7 +169,7 @@ def emit_image_source(plan: Plan) -> str:
         f"GROUP_ORDER = {group.order}\n"
         f"GROUP_SPATIAL = {_table_text(spatial)}\n"
         "# GROUP_TABLE[g][h] = index of g^-1 h: element g moves a regular field as out[h] = g(in[GROUP_TABLE[g][h]]).\n"
-        f"GROUP_TABLE = {_table_text(group.regular_table())}" + _hue_text(group),
+        f"GROUP_TABLE = {_table_text(group.regular_table())}" + _hue_text(group) + classes_text(plan),
     ]
     model = model_class(
         plan, f"        self.features = {features}\n" + "\n".join(head_code), "x: torch.Tensor",

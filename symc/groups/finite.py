@@ -48,6 +48,12 @@ class FiniteGroup:
         """
         return _regular_table(self)
 
+    def real_classes(self) -> tuple[int, ...]:
+        """Label of each element's real conjugacy class (its class joined with the inverses' class), numbered in
+        order of first appearance. There are as many real irreducible representations as real classes, so the
+        count is the number of isotypic components a field's spectrum over the group has (see GroupSpectrum)."""
+        return _real_classes(self)
+
     def __len__(self) -> int:
         return self.order
 
@@ -73,6 +79,21 @@ def _regular_table(group: FiniteGroup) -> Table:
     table = _cayley(group)
     inverses = _inverses(group)
     return tuple(table[inverses[g]] for g in range(group.order))
+
+
+@lru_cache(maxsize=None)
+def _real_classes(group: FiniteGroup) -> tuple[int, ...]:
+    table = _cayley(group)
+    inverses = _inverses(group)
+    label = [-1] * group.order
+    count = 0
+    for g in group.elements():
+        if label[g] < 0:
+            members = {table[table[x][g]][inverses[x]] for x in group.elements()}
+            for m in members | {inverses[m] for m in members}:
+                label[m] = count
+            count += 1
+    return tuple(label)
 
 
 def _angle_text(r: int, n: int) -> str:

@@ -68,17 +68,23 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
 def _add_head(b: GraphBuilder, trunk: str, fields: int, size, arch: Architecture, index: int, kind: str, k: int):
     order = b.symmetry.order
     b.stage = f"output{index}"
-    if kind == "invariant":
+    if kind == "invariant" and arch.group_pooling == "spectrum":
+        # Pool positions first, keeping each field's response at every group element, then keep the lengths of its
+        # isotypic components (one per real class of the group): invariant, and richer than one max per field.
+        components = len(set(b.symmetry.group.real_classes()))
+        node = b.add("global_pool", trunk, b.regular(fields, ()), mode=arch.global_pooling, params=0)
+        node = b.add("group_pool", node, b.scalars(fields * components), mode="spectrum", fields=fields,
+                     components=components, params=0)
+        # The hidden layer is as wide as its input, as a plain CNN's head is (its input is the last layer's width).
+        node = _add_mlp_head(b, node, fields * components, fields * components, arch.activation, k)
+    elif kind == "invariant":
         scales = b.symmetry.scales  # kept until pooled over
         node = b.add("group_pool", trunk, b.scalars(fields, size, scales), mode=arch.group_pooling, fields=fields,
                      params=0)
         node = b.add("global_pool", node, b.scalars(fields, (), scales), mode=arch.global_pooling, params=0)
         if scales > 1:
             node = add_scale_pool(b, node, fields)
-        hidden = arch.head_hidden
-        node = b.add("head", node, b.scalars(k), in_features=fields, hidden=hidden, out_features=k,
-                     activation=arch.activation, params=(fields * hidden + hidden + hidden * k + k) if hidden
-                     else fields * k + k)
+        node = _add_mlp_head(b, node, fields, arch.head_hidden, arch.activation, k)
     elif kind == "equivariant":
         node = b.add("group_conv", trunk, b.regular(k, size), in_fields=fields, out_fields=k, kernel=1,
                      params=k * fields * order + k, bias=True)
@@ -92,3 +98,9 @@ def _add_head(b: GraphBuilder, trunk: str, fields: int, size, arch: Architecture
     else:  # pragma: no cover - symmetry analysis refuses other kinds first
         raise ValueError(kind)
     b.add("output", node, b.graph.nodes[node]["out"], index=index, kind=kind, params=0)
+
+
+def _add_mlp_head(b: GraphBuilder, node: str, features: int, hidden: int, activation: str, k: int) -> str:
+    return b.add("head", node, b.scalars(k), in_features=features, hidden=hidden, out_features=k,
+                 activation=activation, params=(features * hidden + hidden + hidden * k + k) if hidden
+                 else features * k + k)

@@ -11,7 +11,7 @@ from ..ir.graph import Architecture
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
 from .hardware import Hardware
-from .sizing import _fit_budget, _replace
+from .sizing import _fit_budget, _replace, invariant_group_pooling
 
 DEFAULT_LENGTH = 256
 DEFAULT_ELEMENTS = 32
@@ -280,6 +280,7 @@ def _volume(spec: Spec, symmetry: Symmetry) -> Architecture:
     arch = Architecture(widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
                         norm=spec.hints.norm or "batch", activation=spec.hints.activation or "relu",
                         pooling=pooling, boundary=spec.hints.boundary or "zero", backbone="conv",
+                        group_pooling=invariant_group_pooling(spec, symmetry, reasons),
                         layout=f"(B, {spec.domain.channels}, D, H, W)", reasons=reasons)
     order = symmetry.order
     base = tuple(max(1, round(16 * 2 ** min(i, 2) / math.sqrt(order))) for i in range(depth))

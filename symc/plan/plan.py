@@ -213,6 +213,11 @@ def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
     elif op == "downsample":
         flops, algorithm = 4 * out_elems, f"{data['mode']} pool"
         reason = "windows centred symmetrically about the image centre for odd and even sizes"
+    elif op == "group_pool" and data["mode"] == "spectrum":
+        flops = 2 * in_elems * out.order + 2 * in_elems
+        algorithm = "spectrum"
+        reason = (f"length of each field in the group's {data['components']} isotypic components: invariant, "
+                  "keeps how the response varies over the group")
     elif op == "group_pool":
         flops, algorithm, reason = in_elems, data["mode"], "over the group axis: invariant scalars"
     elif op == "global_pool":

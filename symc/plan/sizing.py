@@ -28,6 +28,20 @@ def default_widths(depth: int, order: int) -> tuple[int, ...]:
     return tuple(max(1, round(plain_channels(layer, depth) / math.sqrt(order))) for layer in range(depth))
 
 
+def invariant_group_pooling(spec: Spec, symmetry: Symmetry, reasons: dict[str, str]) -> str:
+    """How an invariant head pools regular fields over the group: their spectrum where it applies, else a max."""
+    if symmetry.order == 1 or not any(o.kind == "invariant" for o in spec.outputs):
+        return "max"
+    if symmetry.scales > 1 or spec.hints.invariant_fraction:
+        reasons["group pooling"] = "max over the group, per field"
+        return "max"
+    classes = len(set(symmetry.group.real_classes()))
+    reasons["group pooling"] = (f"spectrum: positions averaged first, then each field's length in the {classes} "
+                                "isotypic components of the group (one per real class); keeps how responses vary "
+                                "with orientation, which a max drops")
+    return "spectrum"
+
+
 def needs_full_resolution(spec: Spec) -> bool:
     return any(o.kind in ("equivariant", "fields") for o in spec.outputs)
 
@@ -88,6 +102,7 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
         boundary=hints.boundary or "zero", invariant_fraction=invariant_fraction(spec, reasons),
         position_encoding=image_position_encoding(spec, symmetry, reasons), reasons=reasons)
+    arch = _replace(arch, group_pooling=invariant_group_pooling(spec, symmetry, reasons))
     if symmetry.scales > 1:
         arch = _replace(arch, global_pooling="max")
         reasons["scales"] = scale_reason(symmetry.scales)
