@@ -53,14 +53,19 @@ class ExpandedConv2d(torch.nn.Module):
         if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
             self._cached_weight = None
             return self.expand_weight()
-        # In eval mode the bank only changes when the base weight does (optimizer step, load_state_dict).
-        version = self.weight._version
+        # In eval mode the bank only changes when a base weight does (optimizer step, load_state_dict).
+        weights = self.base_weights()
+        version = sum(w._version for w in weights)
         if self._cached_weight is None or version != self._cached_version:
             # Expanded at the weights' own precision: an autocast region must not leave 16-bit filters cached.
-            with torch.no_grad(), torch.autocast(self.weight.device.type, enabled=False):
+            with torch.no_grad(), torch.autocast(weights[0].device.type, enabled=False):
                 self._cached_weight = self.expand_weight()
             self._cached_version = version
         return self._cached_weight
+
+    def base_weights(self) -> list[torch.Tensor]:
+        """The parameters the bank is expanded from: the eval cache is rebuilt when any of them changes."""
+        return [self.weight]
 
     def _spectrum(self, x: torch.Tensor, bank: torch.Tensor) -> torch.Tensor | None:
         """The filters' FFT; in eval mode kept until the bank or the input size changes."""

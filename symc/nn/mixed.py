@@ -45,7 +45,7 @@ class MixedConv2d(ExpandedConv2d):
             count *= s
         return torch.nn.Parameter(torch.randn(shape) * std) if count else None
 
-    def _weights(self) -> list[torch.Tensor]:
+    def base_weights(self) -> list[torch.Tensor]:
         # Loops, not comprehension ifs, so TorchScript compiles it.
         weights: list[torch.Tensor] = []
         for w in (self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr):
@@ -53,26 +53,10 @@ class MixedConv2d(ExpandedConv2d):
                 weights.append(w)
         return weights
 
-    def filter_bank(self) -> torch.Tensor:
-        # ExpandedConv2d.filter_bank's rules (no cache inside scripted, traced or compiled graphs, nor one filled in
-        # 16 bits under autocast), with the cache keyed on every block's version.
-        if torch.jit.is_scripting():
-            return self.expand_weight()
-        if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
-            self._cached_weight = None
-            return self.expand_weight()
-        weights = self._weights()
-        version = sum(w._version for w in weights)
-        if self._cached_weight is None or version != self._cached_version:
-            with torch.no_grad(), torch.autocast(weights[0].device.type, enabled=False):
-                self._cached_weight = self.expand_weight()
-            self._cached_version = version
-        return self._cached_weight
-
     def expand_weight(self) -> torch.Tensor:
         k, order = self.kernel_size, self.order
         ti, ri, to, ro = self.in_trivial, self.in_fields, self.out_trivial, self.out_fields
-        reference = self._weights()[0]
+        reference = self.base_weights()[0]
         small: list[torch.Tensor] = []
         for w in (self.weight_tt, self.weight_tr, self.weight_rt):
             if w is not None:
