@@ -91,10 +91,14 @@ class ExpandedConv2d(torch.nn.Module):
         self._cached_spectrum = None
         return super()._load_from_state_dict(*args, **kwargs)
 
+    def expanded_bias(self) -> torch.Tensor | None:
+        """One bias per output channel: each field's bias repeated over its group axis."""
+        if self.bias is None:
+            return None
+        return self.bias.repeat_interleave(self.order)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        bias = None
-        if self.bias is not None:
-            bias = self.bias.repeat_interleave(self.order)
+        bias = self.expanded_bias()
         bank = self.filter_bank()
         if self.use_fft and fft_allowed():
             return fft_conv(x, bank, bias, spectrum=self._spectrum(x, bank))

@@ -7,10 +7,8 @@ out_trivial = spatial_g(in_trivial) and out[h] = spatial_g(in[table[g][h]]) for 
 import math
 
 import torch
-import torch.nn.functional as F
 
 from .conv import ExpandedConv2d
-from .fft import fft_allowed, fft_conv
 
 
 class MixedConv2d(ExpandedConv2d):
@@ -79,17 +77,12 @@ class MixedConv2d(ExpandedConv2d):
             rr = reference.new_zeros(ro * order, ri * order, k, k)
         return torch.cat([torch.cat([tt, rt], dim=1), torch.cat([tr, rr], dim=1)], dim=0)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        bias = None
-        if self.bias is not None:
-            trivial, regular = self.bias.split([self.out_trivial, self.out_fields])
-            bias = torch.cat([trivial, regular.repeat_interleave(self.order)])
-        bank = self.filter_bank()
-        if self.use_fft and fft_allowed():
-            return fft_conv(x, bank, bias, spectrum=self._spectrum(x, bank))
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return F.conv2d(x, bank, bias, padding=self.kernel_size // 2)
+    def expanded_bias(self) -> torch.Tensor | None:
+        # Trivial fields have one channel each; regular fields repeat theirs over the group axis.
+        if self.bias is None:
+            return None
+        trivial, regular = self.bias.split([self.out_trivial, self.out_fields])
+        return torch.cat([trivial, regular.repeat_interleave(self.order)])
 
 
 class MixedFieldNorm2d(torch.nn.Module):
