@@ -54,6 +54,9 @@ class FiniteGroup:
         count is the number of isotypic components a field's spectrum over the group has (see GroupSpectrum)."""
         return _real_classes(self)
 
+    def real_class_count(self) -> int:
+        return max(_real_classes(self)) + 1
+
     def __len__(self) -> int:
         return self.order
 

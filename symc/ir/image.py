@@ -71,7 +71,7 @@ def _add_head(b: GraphBuilder, trunk: str, fields: int, size, arch: Architecture
     if kind == "invariant" and arch.group_pooling == "spectrum":
         # Pool positions first, keeping each field's response at every group element, then keep the lengths of its
         # isotypic components (one per real class of the group): invariant, and richer than one max per field.
-        components = len(set(b.symmetry.group.real_classes()))
+        components = b.symmetry.group.real_class_count()
         node = b.add("global_pool", trunk, b.regular(fields, ()), mode=arch.global_pooling, params=0)
         node = b.add("group_pool", node, b.scalars(fields * components), mode="spectrum", fields=fields,
                      components=components, params=0)

@@ -35,7 +35,7 @@ def invariant_group_pooling(spec: Spec, symmetry: Symmetry, reasons: dict[str, s
     if symmetry.scales > 1 or spec.hints.invariant_fraction:
         reasons["group pooling"] = "max over the group, per field"
         return "max"
-    classes = len(set(symmetry.group.real_classes()))
+    classes = symmetry.group.real_class_count()
     reasons["group pooling"] = (f"spectrum: positions averaged first, then each field's length in the {classes} "
                                 "isotypic components of the group (one per real class); keeps how responses vary "
                                 "with orientation, which a max drops")
@@ -101,8 +101,8 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
         boundary=hints.boundary or "zero", invariant_fraction=invariant_fraction(spec, reasons),
-        position_encoding=image_position_encoding(spec, symmetry, reasons), reasons=reasons)
-    arch = _replace(arch, group_pooling=invariant_group_pooling(spec, symmetry, reasons))
+        position_encoding=image_position_encoding(spec, symmetry, reasons),
+        group_pooling=invariant_group_pooling(spec, symmetry, reasons), reasons=reasons)
     if symmetry.scales > 1:
         arch = _replace(arch, global_pooling="max")
         reasons["scales"] = scale_reason(symmetry.scales)
