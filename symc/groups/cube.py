@@ -68,6 +68,12 @@ class CubeGroup(FiniteGroup):
         flips = tuple(int(m[b][source[b]] < 0) for b in range(3))
         return source, flips
 
+    def grid_move(self, i: int, dims: int):
+        from .moves import matrix_move
+        if dims != 3:
+            raise ValueError(f"cube symmetries move 3D grids, not {dims}D ones")
+        return matrix_move(self.matrix(i))
+
     def is_rotation(self, i: int) -> bool:
         return _determinant(self.matrix(i)) == 1
 

@@ -30,6 +30,15 @@ class FiniteGroup:
     def element_name(self, i: int) -> str:
         raise NotImplementedError
 
+    def grid_move(self, i: int, dims: int):
+        """How element i moves a `dims`-dimensional grid and its kernels (symc.groups.moves); the identity here."""
+        from .moves import identity_move
+        return identity_move(dims)
+
+    def channel_action(self, i: int):
+        """Element i's matrix on the first channels of a plain input, or None when it moves no channel."""
+        return None
+
     def inverse(self, i: int) -> int:
         return _inverses(self)[i]
 
@@ -121,6 +130,21 @@ class PlanarGroup(FiniteGroup):
 
     def spatial(self, i: int) -> tuple[int, int, int]:
         raise NotImplementedError
+
+    def grid_move(self, i: int, dims: int):
+        """On images (2D): mirror, steering angle and quarter turns (symc.groups.moves.planar_move). On sequences
+        (1D) the mirror reverses the one axis; rotations have no 1D move."""
+        from .moves import GridMove, identity_move, planar_move
+        mirror, r, n = self.spatial(i)
+        if dims == 2:
+            return planar_move(mirror, r, n)
+        if r % n:
+            raise ValueError(f"{self.name} rotates a plane; it has no move on a {dims}D grid")
+        if mirror and dims == 1:
+            return GridMove((0,), (1,), 0.0)
+        if mirror:
+            raise ValueError(f"{self.name}'s mirror has no move on a {dims}D grid")
+        return identity_move(dims)
 
     def element_name(self, i: int) -> str:
         mirror, r, n = self.spatial(i)
@@ -238,6 +262,21 @@ class DirectProduct(FiniteGroup):
     def element_name(self, i: int) -> str:
         a, b = self.split(i)
         return f"({self.a.element_name(a)}, {self.b.element_name(b)})"
+
+    def grid_move(self, i: int, dims: int):
+        from .moves import compose_matrices, matrix_move, move_matrix
+        a, b = self.split(i)
+        first, second = self.a.grid_move(a, dims), self.b.grid_move(b, dims)
+        if first.angle and second.angle:
+            raise ValueError("at most one factor of a product may steer filters by an angle")
+        return matrix_move(compose_matrices(move_matrix(first), move_matrix(second)), first.angle + second.angle)
+
+    def channel_action(self, i: int):
+        a, b = self.split(i)
+        first, second = self.a.channel_action(a), self.b.channel_action(b)
+        if first is not None and second is not None:
+            raise ValueError("at most one factor of a product may act on input channels")
+        return first if first is not None else second
 
 
 @dataclass(frozen=True)

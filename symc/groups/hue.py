@@ -98,6 +98,10 @@ class HueProduct(PlanarGroup):
     def spatial(self, i: int) -> tuple[int, int, int]:
         return self.planar.spatial(self.split(i)[0])
 
+    def channel_action(self, i: int):
+        step, n = self.hue(i)
+        return hue_matrix(step, n) if step else None
+
     def hue(self, i: int) -> tuple[int, int]:
         """(step, n): element i rotates the hue by 360*step/n degrees."""
         return self.split(i)[1], self.hue_group.order
