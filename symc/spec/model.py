@@ -10,6 +10,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import SpecError
+from .normalize import normalized_text
 
 DomainKind = Literal["image", "volume", "sequence", "set", "point cloud", "graph"]
 
@@ -95,7 +96,6 @@ class Spec(_Frozen):
         return SpecError(message, line, column, self.text, suggestion)
 
     def normalized(self) -> str:
-        from .normalize import normalized_text
         return normalized_text(self)
 
     def __str__(self) -> str:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .model import Domain, Factor, Hints, Output, Spec
-
-GRIDS = ("image", "volume", "sequence")
+from ..domains import domain as domain_plugin
 
 
 def normalized_text(spec: Spec) -> str:
@@ -23,17 +21,9 @@ def normalized_text(spec: Spec) -> str:
     return "; ".join(clauses)
 
 
-def domain_text(domain: Domain) -> str:
-    kind, channels, shape = domain.kind, domain.channels, domain.shape
-    if kind in GRIDS:
-        return kind if shape is None else f"{kind} " + "x".join(map(str, (channels, *shape)))
-    if kind == "set":
-        return "set" if shape is None else f"set {shape[0]}x{channels}"
-    if kind == "point cloud":
-        text = "point cloud" if shape is None else f"point cloud {shape[0]}x{domain.dim}"
-        return text + (_features(channels) if channels else "")
-    text = "graph" + (_features(channels) if channels != 1 else "")
-    return text if shape is None else f"{text} {plural(shape[0], 'node')}"
+def domain_text(domain: "Domain") -> str:
+    """The domain clause as its plug-in writes it (symc.domains)."""
+    return domain_plugin(domain.kind).clause_text(domain)
 
 
 def factor_text(factor: Factor) -> str:
@@ -65,14 +55,10 @@ def hint_text(name: str, value) -> str:
 
 
 def _given_hints(hints: Hints):
-    for name in Hints.model_fields:
+    for name in type(hints).model_fields:
         value = getattr(hints, name)
         if value is not None:
             yield name, value
-
-
-def _features(count: int) -> str:
-    return f" with {plural(count, 'feature')}"
 
 
 def plural(count: int, noun: str) -> str:

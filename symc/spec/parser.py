@@ -12,11 +12,11 @@ from lark.exceptions import UnexpectedInput, VisitError
 from .errors import SpecError
 from .grammar import parser
 from .model import Domain, Factor, Hints, Output, Spec
-from .normalize import GRIDS, with_article
+from ..domains import domain as domain_plugin
+from .normalize import with_article
 from .syntax import DOMAIN_WORDS, syntax_error
 from .validate import validate
 
-LAYOUTS = {"image": "CxHxW", "volume": "CxDxHxW", "sequence": "CxL", "set": "NxC", "point cloud": "NxD"}
 TARGETS = {name.lower(): name for name in ("cpu", "T4", "L4", "A100", "H100", "H200", "RTX4090")}
 SUFFIXES = {"k": 1000, "m": 1000000}
 MAX_DIGITS = 40             # longer numbers are typos; this also keeps int() within Python's digit limit
@@ -256,7 +256,7 @@ class _Builder(Transformer):
         """The sizes of a domain's shape, checked against the layout the domain takes (None: no shape given)."""
         if shape is None:
             return None
-        layout = LAYOUTS[kind]
+        layout = domain_plugin(kind).size_layout
         expected = layout.count("x") + 1
         if len(shape.sizes) != expected:
             raise self._error(f"{with_article(kind)} shape is {layout} ({expected} sizes), but "
@@ -310,7 +310,7 @@ def _assemble(clauses: list[_Clause], text: str) -> tuple[Spec, dict[str, str]]:
     locations, sources = {}, {}
     for clause in clauses:
         if clause.section == "symmetry":
-            if clause.value.kind == "translation" and domain.kind in GRIDS:
+            if clause.value.kind == "translation" and domain_plugin(domain.kind).grid_dims:
                 continue    # implied on grids, where the `translation` flag says it
             key = f"symmetry.{len(factors)}"
             factors.append(clause.value)

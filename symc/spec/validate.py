@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+from ..domains import domain as domain_plugin
 from .model import Spec
 from .normalize import domain_text, factor_text, hint_text, output_text, plural, with_article
 
@@ -13,25 +14,6 @@ RIGID = ("E", "SE", "O", "SO")
 PLANE = ("rotation", "dihedral", "flip")
 COUNTED = ("rotation", "dihedral", "hue", "scale")
 
-# The domains each kind of symmetry acts on.
-ACTS_ON = {
-    "translation": {"image", "volume", "sequence", "point cloud"},
-    "rotation": {"image"}, "dihedral": {"image"}, "flip": {"image"}, "hue": {"image"},
-    "scale": {"image", "volume", "sequence"},
-    "permutation": {"set", "point cloud", "graph"},
-    **{kind: {"point cloud"} for kind in RIGID},
-    "octahedral": {"volume"}, "full octahedral": {"volume"},
-    "time reversal": {"sequence"},
-}
-# What to write instead, by domain, when a symmetry does not act on it.
-INSTEAD = {
-    "image": "images use 'rotation N' (or 'SE(2) discretized N'), 'D<N>', 'flip', 'hue N' and 'scale N'",
-    "volume": "volumes use 'octahedral' (the 24 cube rotations), 'full octahedral' (48 with mirrors) and 'scale N'",
-    "sequence": "sequences use 'translation', 'time reversal' and 'scale N'",
-    "set": "sets use 'permutation'",
-    "point cloud": "point clouds use 'permutation' and 'E(n)', 'SE(n)', 'O(n)' or 'SO(n)' with n their dimension",
-    "graph": "graphs use 'permutation'",
-}
 # Pairs of symmetries where one already contains the other (or both are the same kind of thing).
 OVERLAPS = {
     frozenset({"rotation", "dihedral"}): "are both rotation groups (D<N> contains C<N>): give one",
@@ -81,8 +63,9 @@ class _Checks:
             written = self.written(key)
             if factor.kind in COUNTED and (factor.n is None or factor.n < 1):
                 self.fail(key, f"the number of elements must be at least 1: '{written}'")
-            if domain.kind not in ACTS_ON[factor.kind]:
-                self.fail(key, f"'{written}' does not act on {with_article(domain.kind)}: {INSTEAD[domain.kind]}")
+            plugin = domain_plugin(domain.kind)
+            if factor.kind not in plugin.factors:
+                self.fail(key, f"'{written}' does not act on {with_article(domain.kind)}: {plugin.instead}")
             if factor.kind in RIGID and factor.n != domain.dim:
                 self.fail(key, f"'{written}' moves {factor.n}-D points, but '{self.written('domain')}' "
                                f"has {domain.dim}-D points")
@@ -111,7 +94,7 @@ class _Checks:
         if self.spec.translation:
             return
         domain = self.spec.domain.kind
-        if domain in ("set", "graph"):
+        if not domain_plugin(domain).positions:
             self.fail("no translation", f"{domain}s have no positions to shift: leave 'no translation' out")
         for index, factor in enumerate(self.spec.symmetry):
             if factor.kind in ("E", "SE"):
@@ -121,6 +104,7 @@ class _Checks:
 
     def outputs(self):
         domain = self.spec.domain.kind
+        outputs = domain_plugin(domain).outputs
         first_of_kind = {}
         for index, output in enumerate(self.spec.outputs):
             key = f"output.{index}"
@@ -130,14 +114,14 @@ class _Checks:
                 self.fail(key, f"a second {OUTPUT_NAMES[output.kind]} output: '{written}' and "
                                f"'{self.written(earlier)}' ({self.place(earlier)}); give each kind of output once")
             first_of_kind[output.kind] = key
-            if output.kind == "vector" and domain != "point cloud":
+            if output.kind == "vector" and output.kind not in outputs:
                 self.fail(key, f"'{written}' gives vectors that turn with the points: it is for point clouds, "
                                f"not {with_article(domain)}")
-            if output.kind == "fields" and domain != "image":
+            if output.kind == "fields" and output.kind not in outputs:
                 self.fail(key, f"'{written}' is for images, not {with_article(domain)}: "
                                f"'equivariant output {output.size}' gives {output.size} channels that move with the "
                                "input")
-            if output.kind == "orientation" and domain != "image":
+            if output.kind == "orientation" and output.kind not in outputs:
                 self.fail(key, f"'{written}' is for images, not {with_article(domain)}")
             if output.kind == "orientation" and not any(f.kind in PLANE + ("hue",) for f in self.spec.symmetry):
                 self.fail(key, f"'{written}' needs a rotation or mirror group to tell orientations apart "
