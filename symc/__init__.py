@@ -6,7 +6,7 @@
 
 Importing symc is light: torch is imported only when a module is built or checked.
 """
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 from .spec import Spec, SpecError, parse  # noqa: E402  (torch-free)
 from .api import Compiled, compile, plan  # noqa: E402  (torch-free)

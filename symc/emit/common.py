@@ -1,7 +1,7 @@
 """What every generated file of the non-image domains shares: header, imports, SPEC, constants, layers, model."""
 from __future__ import annotations
 
-from .. import __version__
+from ..version import __version__
 from ..plan.plan import Plan
 from .inline import HEADER_IMPORTS, layer_source
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .. import __version__
+from ..version import __version__
 from ..groups import has_hue, hue_of
 from ..plan.plan import Plan
 from .common import ACTIVATIONS, model_class

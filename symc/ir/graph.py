@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from ..domains import hook
 from ..spec.model import Spec
 from .symmetry import Symmetry
 
@@ -131,12 +132,5 @@ class GraphBuilder:
 
 
 def build_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
-    """The IR for the spec's domain (each domain has its own builder module)."""
-    from .image import build_image_ir
-    from .points import build_point_ir
-    from .sequence import build_sequence_ir
-    from .sets import build_graph_ir, build_set_ir
-    from .volume import build_volume_ir
-    builders = {"image": build_image_ir, "sequence": build_sequence_ir, "set": build_set_ir, "graph": build_graph_ir,
-                "point cloud": build_point_ir, "volume": build_volume_ir}
-    return builders[symmetry.domain](spec, symmetry, arch)
+    """The IR for the spec's domain, from the builder its plug-in registers (symc.domains)."""
+    return hook(symmetry.domain, "ir")(spec, symmetry, arch)

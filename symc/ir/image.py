@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..domains import domain as domain_plugin
+from ..groups import has_hue, image_group, is_exact, point_group
 from ..spec.model import Spec
+from ..spec.normalize import factor_text
 from .fields import mixed_conv_params, split_width
 from .graph import Architecture, GraphBuilder
 from .mixed import add_mixed_head, add_positions
-from .scale import add_scale_conv, add_scale_pool
+from .scale import add_scale_conv, add_scale_pool, check_scale
 from .symmetry import Symmetry
 
 
@@ -104,3 +107,98 @@ def _add_mlp_head(b: GraphBuilder, node: str, features: int, hidden: int, activa
     return b.add("head", node, b.scalars(k), in_features=features, hidden=hidden, out_features=k,
                  activation=activation, params=(features * hidden + hidden + hidden * k + k) if hidden
                  else features * k + k)
+
+
+# ---------------------------------------------------------------- the image symmetry (Spec -> Symmetry)
+
+# What the image lowering handles today; everything else in the language parses but is refused with a clear message.
+IMAGE_FACTORS = domain_plugin("image").lowered
+IMAGE_OUTPUTS = {"invariant", "equivariant", "fields", "orientation"}
+SUPPORTED_HINT_VALUES = {
+    "backbone": {"conv"},
+    "position_encoding": {"auto", "none", "radial"},
+    "conv": {"auto", "direct", "fft"},
+    "boundary": {"zero"},
+}
+UNSUPPORTED_HINTS: dict[str, str] = {}
+# Every layer keeps one channel per group element and the generated file holds an order x order table, so very large
+# orders would only give huge, slow files; escnn-style models use up to C16/D16.
+MAX_GROUP_ORDER = 128
+
+
+
+def analyze_image(spec: Spec) -> Symmetry:
+    """The image symmetry: the planar point group (times hue rotations), translations and scales."""
+    domain = spec.domain.kind
+    for index, factor in enumerate(spec.symmetry):
+        if factor.kind not in IMAGE_FACTORS:
+            raise spec.error(f"symmetry.{index}", f"'{factor.kind}' symmetry on images is not supported yet; "
+                             "supported: translation, rotation N, D<N>/E(2) discretized N, p4, p4m, flip, hue N, scale N")
+    for index, output in enumerate(spec.outputs):
+        if output.kind not in IMAGE_OUTPUTS:
+            raise spec.error(f"output.{index}", f"'{output.kind}' output is not supported on images; supported: "
+                             "invariant, equivariant, equivariant K fields and orientation outputs")
+    for name, allowed in SUPPORTED_HINT_VALUES.items():
+        value = getattr(spec.hints, name)
+        if value is not None and value not in allowed:
+            raise spec.error(f"hint.{name}", f"{name.replace('_', ' ')} '{value}' is not supported yet for images; "
+                             f"supported: {', '.join(sorted(allowed))}")
+    for name, words in UNSUPPORTED_HINTS.items():
+        if getattr(spec.hints, name) is not None:
+            raise spec.error(f"hint.{name}", f"the '{words}' hint is not supported yet for images; leave it out "
+                             "(every layer holds regular fields)")
+    _check_group_order(spec)
+    group = image_group(spec.symmetry)
+    for index, output in enumerate(spec.outputs):
+        if output.kind == "orientation" and group.order == 1:
+            raise spec.error(f"output.{index}", "orientation output needs a rotation, mirror or hue group with "
+                             "more than one element, but this spec's group is trivial; supported with 'rotation N' "
+                             "(N at least 2), 'D<N>', 'flip' or 'hue N' (N at least 2)")
+    exactness = ""
+    if has_hue(group):  # the plain rotation/mirror wording stays as it was for groups without hue
+        exactness = HUE_EXACTNESS[all(is_exact(group, i) for i in group.elements())]
+    return Symmetry(domain=domain, group=group, translation=spec.translation, exactness=exactness,
+                    scales=_scales(spec))
+
+
+HUE_EXACTNESS = {
+    True: "exact for every group element (rotations by multiples of 90 degrees, mirrors and hue rotations) "
+          "at every size",
+    False: "exact for the right-angle subgroup and hue rotations; other rotations steer band-limited filters "
+           "and are approximate",
+}
+
+
+def _scales(spec: Spec) -> int:
+    """N of the spec's `scale N` (1 without one), after refusing what the scale layers do not lower."""
+    return check_scale(spec)
+
+
+def _check_group_order(spec: Spec) -> None:
+    """Refuse rotation groups above MAX_GROUP_ORDER elements, at the clause that asks for one."""
+    mirrored = any(factor.kind in ("flip", "dihedral") for factor in spec.symmetry)
+    for index, factor in enumerate(spec.symmetry):
+        if factor.kind in ("rotation", "dihedral"):
+            order = factor.n * (2 if mirrored else 1)
+            if order > MAX_GROUP_ORDER:
+                with_mirror = " with the mirror" if mirrored and factor.kind == "rotation" else ""
+                raise spec.error(f"symmetry.{index}", f"'{factor_text(factor)}'{with_mirror} is a group of {order:,} "
+                                 f"elements, which is not supported; supported: up to {MAX_GROUP_ORDER} elements "
+                                 f"('C{MAX_GROUP_ORDER}', 'D{MAX_GROUP_ORDER // 2}'), since every layer keeps one "
+                                 "channel per element")
+    _check_hue_order(spec)
+
+
+def _check_hue_order(spec: Spec) -> None:
+    """Refuse a hue group that takes the whole group above MAX_GROUP_ORDER elements, at the hue clause."""
+    hues = [(index, factor) for index, factor in enumerate(spec.symmetry) if factor.kind == "hue"]
+    if not hues:
+        return
+    index, hue = hues[0]
+    planar = point_group(spec.symmetry)
+    order = planar.order * hue.n
+    if order > MAX_GROUP_ORDER:
+        times = f" times the {planar.order} elements of '{planar.name}'" if planar.order > 1 else ""
+        raise spec.error(f"symmetry.{index}", f"'{factor_text(hue)}'{times} is a group of {order:,} elements, "
+                         f"which is not supported; supported: up to {MAX_GROUP_ORDER} elements (such as "
+                         "'D4 x hue 16' or 'C8 x hue 16'), since every layer keeps one channel per element")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..domains.point_cloud import RIGID
+from ..groups import TrivialGroup
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
 from .sequence import add_token_head
-from .symmetry import Symmetry
+from .symmetry import Symmetry, check_lowering
 
 
 def egnn_params(width: int, pseudo: bool, coords: bool, about_origin: bool) -> int:
@@ -64,3 +66,24 @@ def build_point_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
         else:
             add_token_head(b, trunk, width, size, arch, index, output.kind, output.size, "set_pool")
     return b.graph
+
+
+def analyze_point_cloud(spec: Spec) -> Symmetry:
+    """Permutations, and the rigid motions the spec names."""
+    check_lowering(spec)
+    dim = spec.domain.dim
+    rigid = next((f.kind for f in spec.symmetry if f.kind in RIGID), "")
+    translation = rigid in ("E", "SE") or any(f.kind == "translation" for f in spec.symmetry)
+    name = f"{rigid}({dim})" if rigid else ""
+    if rigid in ("E", "O"):
+        moves = f"{name}: rotations and reflections" + (" and translations" if translation else " about the origin")
+    elif rigid:
+        moves = f"{name}: rotations only" + (" and translations" if translation else " about the origin") + \
+                f"; mirror images stay distinguishable ({'signed volumes' if dim == 3 else 'signed areas'})"
+    else:
+        moves = "no rotations" + (", translations" if translation else "")
+    return Symmetry(domain="point cloud", group=TrivialGroup(), translation=translation, permutation=True,
+                    rigid=name, summary=f"permutations of the N points; {moves}",
+                    exactness="exact: layers see only invariant distances" +
+                              (" and signed volumes/areas" if rigid in ("SE", "SO") else "") +
+                              ", and move vectors along differences of points")

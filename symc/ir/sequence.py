@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..groups import DihedralGroup, TrivialGroup
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
 from .image import build_image_ir
-from .symmetry import Symmetry
+from .symmetry import Symmetry, check_lowering
 
 
 def build_sequence_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
@@ -72,3 +73,23 @@ def add_token_head(b: GraphBuilder, trunk: str, width: int, size, arch: Architec
                      params=width * k + k, flops=2 * count * width * k, algorithm="linear",
                      reason="the same map at every position/element: moves with the input")
     b.add("output", node, b.graph.nodes[node]["out"], index=index, kind=kind, params=0)
+
+
+def analyze_sequence(spec: Spec) -> Symmetry:
+    """Time reversal (D1 acting on the time axis) and shifts."""
+    check_lowering(spec)
+    reversal = any(f.kind == "time reversal" for f in spec.symmetry)
+    group = DihedralGroup(1) if reversal else TrivialGroup()
+    circular = spec.hints.boundary == "circular"
+    parts = ["time reversal"] if reversal else []
+    if spec.translation:
+        parts.append("circular shifts" if circular else "translations")
+    else:
+        parts.append("positions matter (no translation)")
+    exact = ["reversal exactly (filters and attention scores symmetric under it)"] if reversal else []
+    if spec.translation:
+        exact.append("circular shifts exactly (stride 1 everywhere)" if circular else
+                     "shifts away from the ends exactly; 'boundary circular' makes every circular shift exact")
+    return Symmetry(domain="sequence", group=group, translation=spec.translation,
+                    summary=" and ".join(parts) if spec.translation else "; ".join(parts),
+                    exactness=("equivariant to " + " and ".join(exact)) if exact else "positions may matter")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..groups import TrivialGroup
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
 from .sequence import add_token_head, attention_flops, attention_params
-from .symmetry import Symmetry
+from .symmetry import Symmetry, check_lowering
 
 
 def build_set_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
@@ -60,3 +61,20 @@ def build_graph_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     for index, output in enumerate(spec.outputs):
         add_token_head(b, trunk, features, size, arch, index, output.kind, output.size, "set_pool")
     return b.graph
+
+
+def analyze_set(spec: Spec) -> Symmetry:
+    """Permutations of the elements."""
+    check_lowering(spec)
+    return Symmetry(domain="set", group=TrivialGroup(), translation=False, permutation=True,
+                    summary="permutations of the N elements",
+                    exactness="exact for every permutation: elements only meet through symmetric pooling")
+
+
+def analyze_graph(spec: Spec) -> Symmetry:
+    """Permutations of the nodes."""
+    check_lowering(spec)
+    return Symmetry(domain="graph", group=TrivialGroup(), translation=False, permutation=True,
+                    summary="permutations of the N nodes (x[:, p], adj[:, p][:, :, p])",
+                    exactness="exact for every node permutation: messages travel through the adjacency, which "
+                              "permutes with the nodes")

@@ -21,14 +21,6 @@ DEFAULT_HEADS = 4
 SMALLEST_POOLED_VOLUME_SIDE = 4
 
 
-def choose_domain_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
-                               dtype: str = "float32") -> Architecture:
-    """The architecture for any non-image domain (dispatches on the spec's domain)."""
-    choosers = {"sequence": _sequence, "set": _set, "graph": _graph, "point cloud": _point_cloud,
-                "volume": _volume}
-    return choosers[symmetry.domain](spec, symmetry)
-
-
 # ---------------------------------------------------------------- shared decisions
 
 def _depth(spec: Spec, default: int, reasons: dict) -> int:
@@ -136,7 +128,8 @@ def _heads(spec: Spec, width: int) -> int:
 
 # ---------------------------------------------------------------- per domain
 
-def _sequence(spec: Spec, symmetry: Symmetry) -> Architecture:
+def sequence_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                          dtype: str = "float32") -> Architecture:
     reasons: dict[str, str] = {}
     length = spec.domain.shape[0] if spec.domain.shape else DEFAULT_LENGTH
     reasons["input"] = "length from the spec" if spec.domain.shape else f"any length works; costs assume {length}"
@@ -182,7 +175,8 @@ def _sequence(spec: Spec, symmetry: Symmetry) -> Architecture:
                    "regular fields")
 
 
-def _set(spec: Spec, symmetry: Symmetry) -> Architecture:
+def set_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                     dtype: str = "float32") -> Architecture:
     reasons: dict[str, str] = {}
     size = spec.domain.shape or (DEFAULT_ELEMENTS,)
     reasons["input"] = ("N from the spec; any N works at run time" if spec.domain.shape else
@@ -212,7 +206,8 @@ def _set(spec: Spec, symmetry: Symmetry) -> Architecture:
     return arch
 
 
-def _graph(spec: Spec, symmetry: Symmetry) -> Architecture:
+def graph_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                       dtype: str = "float32") -> Architecture:
     reasons: dict[str, str] = {}
     size = spec.domain.shape or (DEFAULT_ELEMENTS,)
     reasons["input"] = ("N nodes from the spec; any N works at run time" if spec.domain.shape else
@@ -231,7 +226,8 @@ def _graph(spec: Spec, symmetry: Symmetry) -> Architecture:
                    "features per node")
 
 
-def _point_cloud(spec: Spec, symmetry: Symmetry) -> Architecture:
+def point_cloud_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                             dtype: str = "float32") -> Architecture:
     reasons: dict[str, str] = {}
     size = spec.domain.shape or (DEFAULT_ELEMENTS,)
     reasons["input"] = ("N points from the spec; any N works at run time" if spec.domain.shape else
@@ -253,7 +249,8 @@ def _point_cloud(spec: Spec, symmetry: Symmetry) -> Architecture:
     return _finish(spec, symmetry, arch, (32,) * depth, "32 features per point", "features per point")
 
 
-def _volume(spec: Spec, symmetry: Symmetry) -> Architecture:
+def volume_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                        dtype: str = "float32") -> Architecture:
     reasons: dict[str, str] = {}
     size = tuple(spec.domain.shape) if spec.domain.shape else DEFAULT_VOLUME
     reasons["input"] = ("size from the spec" if spec.domain.shape else

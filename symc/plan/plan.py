@@ -5,15 +5,14 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from ..domains import hook
 from ..ir.graph import Architecture, FieldType, build_ir
 from ..ir.symmetry import Symmetry, analyze
 from ..spec.errors import SpecError
 from ..spec.model import Spec
 from .cost import DTYPE_BYTES, ConvShape, TrainingMemory, choose_conv, direct_flops, training_memory
 from .hardware import Hardware, TargetError, resolve
-from .domains import choose_domain_architecture
 from .scale import scale_conv_cost, scale_exactness
-from .sizing import choose_architecture
 
 DEFAULT_BATCH = 8
 
@@ -129,8 +128,7 @@ def make_plan(spec: Spec) -> Plan:
     symmetry = analyze(spec)
     hardware = target_of(spec)
     dtype = spec.hints.dtype or "float32"
-    architects = {"image": choose_architecture}
-    arch = architects.get(symmetry.domain, choose_domain_architecture)(spec, symmetry, hardware, dtype)
+    arch = hook(symmetry.domain, "architecture")(spec, symmetry, hardware, dtype)
     graph = build_ir(spec, symmetry, arch)
     batch = spec.hints.batch or DEFAULT_BATCH
     context = _Context(hardware, dtype, batch, spec.hints.conv or "auto")

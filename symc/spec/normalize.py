@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from ..domains import domain as domain_plugin
 
+# The Spec classes (symc.spec.model) are named in annotations only: model imports this module for Spec.normalized.
+
 
 def normalized_text(spec: Spec) -> str:
     clauses = [domain_text(spec.domain)]

@@ -1,5 +1,7 @@
 """The equivariance tester: judge any torch module against a spec (`check`, `assert_equivariant`)."""
-from .check import APPROX_TOLERANCE, APPROX_TOLERANCE_GROUP_AXIS, EXACT_TOLERANCE, assert_equivariant, check
+from .check import assert_equivariant, check
+from .common import EXACT_TOLERANCE
+from .image import APPROX_TOLERANCE, APPROX_TOLERANCE_GROUP_AXIS
 from .loading import load_model_file
 from .report import Report, Row
 

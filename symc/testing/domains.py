@@ -1,7 +1,7 @@
 """The tester for sequences, sets, graphs, point clouds and volumes: one row per (size, group action, output).
 
 Each domain module (sequence.py, sets.py, points.py, volume.py) says what to test: the sizes, random inputs, the
-group actions to apply to the inputs (CONTRACT section 5) and how each output must move. This module runs the model,
+group actions to apply to the inputs (docs/spec-language.md §5) and how each output must move. This module runs the model,
 validates its outputs and measures every row with the image tester's error: RMS(f(g.x) - g.f(x)) divided by the
 spread of f(x) across the batch. Every action here is exact, judged at float32 round-off (EXACT_TOLERANCE).
 """
@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from .check import CONSTANT_OUTPUT, EXACT_TOLERANCE, ModelError, _eval_mode, _first_line, _rms, _spec_text
+from .common import CONSTANT_OUTPUT, EXACT_TOLERANCE, ModelError, _eval_mode, _first_line, _rms, _spec_text
 from .report import Report, Row
 
 Inputs = tuple  # the model's positional inputs, float64
@@ -46,21 +46,18 @@ class DomainTester:
         raise NotImplementedError
 
 
-def domain_tester(spec) -> DomainTester:
-    from .points import PointCloudTester
-    from .sequence import SequenceTester
-    from .sets import GraphTester, SetTester
-    from .volume import VolumeTester
-    testers = {"sequence": SequenceTester, "set": SetTester, "graph": GraphTester, "point cloud": PointCloudTester,
-               "volume": VolumeTester}
-    if not spec.outputs:
-        raise ValueError("symc check: the spec lists no outputs")
-    return testers[spec.domain.kind](spec)
+def tester_check(tester_class) -> Callable:
+    """The 'tester' hook of a domain whose moves `tester_class` (a DomainTester) lists."""
+    def check_domain(module: torch.nn.Module, spec, *, sizes: Sequence | None, batch: int, seed: int,
+                     dtype: torch.dtype) -> Report:
+        if not spec.outputs:
+            raise ValueError("symc check: the spec lists no outputs")
+        return run_tester(tester_class(spec), module, spec, sizes=sizes, batch=batch, seed=seed, dtype=dtype)
+    return check_domain
 
 
-def check_domain(module: torch.nn.Module, spec, *, sizes: Sequence | None, batch: int, seed: int,
-                 dtype: torch.dtype) -> Report:
-    tester = domain_tester(spec)
+def run_tester(tester: DomainTester, module: torch.nn.Module, spec, *, sizes: Sequence | None, batch: int,
+               seed: int, dtype: torch.dtype) -> Report:
     sizes = tester.sizes(sizes)
     runner = _Runner(module, spec, tester, dtype)
     rows = []

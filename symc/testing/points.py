@@ -6,7 +6,7 @@ import torch
 
 from symc.groups.actions import random_orthogonal
 
-from .domains import DomainTester, Move, identity_move, parse_sizes
+from .domains import tester_check, DomainTester, Move, identity_move, parse_sizes
 
 DEFAULT_COUNTS = [(7,), (8,)]
 RANDOM_ELEMENTS = 3  # random rotations (and, for E/O, rotation-reflections) per size
@@ -91,3 +91,6 @@ class PointCloudTester(DomainTester):
         if not self.translation:
             lines.append("not tested: translations (not in the group: positions are about the origin)")
         return lines
+
+
+check_point_cloud = tester_check(PointCloudTester)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from . import inputs
+from .inputs import BlobScene
 from .report import Row
 
 SCALE_STEP = 2.0 ** 0.5
@@ -27,7 +27,7 @@ def scale_count(spec) -> int:
 
 def check_zooms(model, size: tuple[int, int], batch: int, generator: torch.Generator, spread, rms) -> list[Row]:
     """One row per zoom (in and out by SCALE_STEP) and output, on a blob scene small enough to stay in the frame."""
-    scene = inputs.BlobScene.random(batch, model.channels, *size, generator, zoom=SCALE_STEP ** 2)
+    scene = BlobScene.random(batch, model.channels, *size, generator, zoom=SCALE_STEP ** 2)
 
     def row(element: str, output: int | None, error: float, note: str = "") -> Row:
         return Row(size, element, output, error, SCALE_TOLERANCE, False, error <= SCALE_TOLERANCE, note)

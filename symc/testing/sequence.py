@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .domains import DomainTester, Move, identity_move, parse_sizes
+from .domains import tester_check, DomainTester, Move, identity_move, parse_sizes
 
 DEFAULT_LENGTHS = [(32,), (33,)]
 
@@ -54,3 +54,6 @@ class SequenceTester(DomainTester):
             lines.append("not tested: translations (zero boundary: a shift moves content off the ends; with "
                          "'boundary circular' the tester checks circular shifts)")
         return lines
+
+
+check_sequence = tester_check(SequenceTester)

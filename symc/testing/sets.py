@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .domains import DomainTester, identity_move, parse_sizes, permutation_moves
+from .domains import tester_check, DomainTester, identity_move, parse_sizes, permutation_moves
 
 DEFAULT_COUNTS = [(7,), (8,)]
 EDGE_PROBABILITY = 0.3
@@ -47,3 +47,7 @@ class GraphTester(SetTester):
     def header(self):
         return [f"inputs: random undirected graphs (edge probability {EDGE_PROBABILITY})",
                 "actions: node permutations x[:, p], adj[:, p][:, :, p] (the reversed order and random ones)"]
+
+
+check_set = tester_check(SetTester)
+check_graph = tester_check(GraphTester)

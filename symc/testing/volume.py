@@ -6,7 +6,7 @@ import torch
 from symc.groups import CubeGroup
 from symc.groups.actions import act_volume
 
-from .domains import DomainTester, Move, parse_sizes
+from .domains import tester_check, DomainTester, Move, parse_sizes
 
 DEFAULT_SIZES = [(8, 8, 8), (9, 9, 9)]
 
@@ -48,3 +48,6 @@ class VolumeTester(DomainTester):
         return [f"group {self.group.name} ({self.group.order} elements), named by where each output axis reads "
                 "from: '(-h, d, w)' is torch.rot90(x, 1, dims=(-3, -2))",
                 "not tested: translations (cube symmetries are about the volume's centre)"]
+
+
+check_volume = tester_check(VolumeTester)
