@@ -66,7 +66,7 @@ def test_names():
     assert [CyclicGroup(4).element_name(i) for i in range(4)] == ["identity", "rot 90", "rot 180", "rot 270"]
     assert DihedralGroup(8).element_name(9) == "flip then rot 45"
     assert CyclicGroup(7).element_name(1) == "rot 51.43"
-    assert DirectProduct(CyclicGroup(2), DihedralGroup(1)).element_name(3) == "(rot 180, flip)"
+    assert DirectProduct(CyclicGroup(2), DihedralGroup(1)).element_name(3) == "rot 180, flip"
     assert Translation().name
 
 
@@ -234,3 +234,84 @@ def test_real_classes_are_closed_under_conjugation_and_inversion(group):
             assert labels[group.compose(group.compose(x, g), group.inverse(x))] == labels[g]
     if group.name in REAL_IRREPS:
         assert max(labels) + 1 == REAL_IRREPS[group.name]
+
+
+# ---------------------------------------------------------------- one encoding of moves; products by composition
+
+def _apply_move(move, x):
+    """A GridMove's exact part on the last len(source) axes, written out here from its definition."""
+    lead = x.dim() - len(move.source)
+    x = x.permute(*range(lead), *(lead + a for a in move.source))
+    dims = [lead + b for b in range(len(move.flips)) if move.flips[b]]
+    return torch.flip(x, dims) if dims else x
+
+
+@pytest.mark.parametrize("group", [CyclicGroup(4), DihedralGroup(4), DihedralGroup(2), DihedralGroup(1)],
+                         ids=lambda g: g.name)
+def test_planar_moves_are_the_image_actions(group):
+    from symc.groups import grid_moves
+    x = torch.randn(2, 5, 5, dtype=torch.float64)
+    for i, move in enumerate(grid_moves(group, 2)):
+        assert move.angle == 0.0
+        assert torch.equal(_apply_move(move, x), act_image(group, i, x)), group.element_name(i)
+
+
+def test_steered_planar_moves_split_into_an_angle_and_an_exact_move():
+    from symc.groups import grid_moves
+    group = DihedralGroup(8)
+    moves = grid_moves(group, 2)
+    # rot 45: steer by 45 degrees, nothing exact; flip then rot 45 = (flip) after steering by -45 degrees.
+    assert moves[1].angle == pytest.approx(math.pi / 4) and moves[1].flips == (0, 0)
+    assert moves[9].angle == pytest.approx(-math.pi / 4) and moves[9].flips == (0, 1)
+    # rot 135 = one quarter turn after steering by 45 degrees
+    assert moves[3].angle == pytest.approx(math.pi / 4) and moves[3].source == (1, 0)
+
+
+def test_cube_moves_are_the_volume_actions():
+    from symc.groups import CubeGroup, grid_moves
+    from symc.groups.actions import act_volume
+    x = torch.randn(2, 4, 4, 4, dtype=torch.float64)
+    for mirrors in (False, True):
+        group = CubeGroup(mirrors=mirrors)
+        for i, move in enumerate(grid_moves(group, 3)):
+            assert torch.equal(_apply_move(move, x), act_volume(group, i, x))
+
+
+def test_a_mirror_reverses_the_last_axis_of_sequences_and_volumes():
+    flip = DihedralGroup(1)
+    assert flip.grid_move(1, 1) == ((0,), (1,), 0.0)
+    assert flip.grid_move(1, 3) == ((0, 1, 2), (0, 0, 1), 0.0)
+    with pytest.raises(ValueError, match="rotates a plane"):
+        CyclicGroup(4).grid_move(1, 3)
+
+
+def test_a_product_of_three_factors_composes_factor_by_factor():
+    from symc.groups import HueGroup, channel_actions, grid_moves, hue_of
+    group = DirectProduct(DihedralGroup(2), HueGroup(3), CyclicGroup(2))
+    assert group.order == 24 and group.name == "D2 x hue 3 x C2"
+    for i in group.elements():
+        a, h, c = group.split(i)
+        assert group.join((a, h, c)) == i
+        assert group.spatial(i) == DihedralGroup(2).spatial(a) and hue_of(group, i) == (h, 3)
+    test_group_axioms(group)
+    # The second planar factor's moves compose with the first's: a product of two C2-like factors moves the grid
+    # by the product of their moves.
+    moves = grid_moves(group, 2)
+    x = torch.randn(3, 4, 4, dtype=torch.float64)
+    for i in group.elements():
+        a, _, c = group.split(i)
+        expected = act_image(CyclicGroup(2), c, x)
+        expected = act_image(DihedralGroup(2), a, expected)
+        assert torch.equal(_apply_move(moves[i], x), expected)
+    actions = channel_actions(group)
+    assert actions is not None and len(actions) == 24
+    assert actions[0] == ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+    assert channel_actions(DihedralGroup(4)) is None
+
+
+def test_a_product_refuses_two_factors_that_turn_channels():
+    from symc.groups import HueGroup
+    with pytest.raises(ValueError, match="at most one factor"):
+        DirectProduct(HueGroup(2), HueGroup(3)).channel_action(5)
+    with pytest.raises(ValueError, match="at least two factors"):
+        DirectProduct(HueGroup(2))

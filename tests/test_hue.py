@@ -12,7 +12,7 @@ from torch import nn
 
 import symc
 from symc.cli import main
-from symc.groups import DihedralGroup, HueProduct, hue_matrix, image_group, point_group
+from symc.groups import DihedralGroup, DirectProduct, hue_matrix, hue_of, image_group, point_group
 from symc.groups.actions import act_fields, act_hue, act_image, act_input
 from symc.nn.hue import HueLift2d
 from symc.nn.huemixed import HueMixedLift2d
@@ -65,10 +65,10 @@ def test_a_third_of_a_turn_sends_red_to_green_which_is_a_channel_roll():
 def test_products_number_elements_spatial_index_times_hue_order_plus_hue_step():
     group = group_of("image 3x8x8; p4m x hue 3; invariant output")
     planar = DihedralGroup(4)
-    assert isinstance(group, HueProduct) and group.order == 24 and group.name == "D4 x hue 3"
+    assert isinstance(group, DirectProduct) and group.order == 24 and group.name == "D4 x hue 3"
     for i in range(24):
         s, k = divmod(i, 3)
-        assert group.spatial(i) == planar.spatial(s) and group.hue(i) == (k, 3)
+        assert group.spatial(i) == planar.spatial(s) and hue_of(group, i) == (k, 3)
     assert group.element_name(0) == "identity"
     assert group.element_name(1) == "hue 120" and group.element_name(3) == "rot 90"
     assert group.element_name(3 * 5 + 2) == "flip then rot 90, hue 240"
@@ -402,7 +402,7 @@ def gap(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def lift_for(group, extra: int, trivial: int, fields: int, kernel: int = 3):
     spatial = [group.spatial(i) for i in range(group.order)]
-    hues = [group.hue(i) for i in range(group.order)]
+    hues = [hue_of(group, i) for i in range(group.order)]
     return HueMixedLift2d(3 + extra, trivial, fields, kernel, spatial, hues).double()
 
 
@@ -450,7 +450,7 @@ def test_without_trivial_outputs_or_extra_channels_it_is_the_hue_lift():
     torch.manual_seed(0)
     lift = lift_for(group, 0, 0, 2)
     plain = HueLift2d(3, 2, 3, [group.spatial(i) for i in range(group.order)],
-                      [group.hue(i) for i in range(group.order)]).double()
+                      [hue_of(group, i) for i in range(group.order)]).double()
     with torch.no_grad():
         plain.weight.copy_(lift.weight_tr)
     assert torch.equal(lift.expand_weight(), plain.expand_weight())

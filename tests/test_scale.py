@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import symc
-from symc.groups import CyclicGroup, DihedralGroup, HueGroup, HueProduct, hue_matrix, is_exact
+from symc.groups import CyclicGroup, DihedralGroup, DirectProduct, HueGroup, hue_matrix, hue_of, is_exact
 from symc.groups.actions import act_fields, act_image, act_input
 from symc.nn.huescale import HueScaleLift2d
 from symc.nn.scale import ScaleGroupConv2d, ScaleLift2d, ScalePool, hermite_basis
@@ -205,15 +205,15 @@ HUE_SCALE_SPECS = ("image 3x28x28; hue 3 x scale 3; invariant output 10; widths 
                    "image 3x28x28; rotation 4 x hue 3 x scale 3; invariant output 10; widths 4,8")
 
 
-@pytest.mark.parametrize("group", [HueProduct(CyclicGroup(1), HueGroup(3)), HueProduct(CyclicGroup(4), HueGroup(3)),
-                                   HueProduct(DihedralGroup(1), HueGroup(6)), HueProduct(DihedralGroup(4), HueGroup(2))],
+@pytest.mark.parametrize("group", [DirectProduct(CyclicGroup(1), HueGroup(3)), DirectProduct(CyclicGroup(4), HueGroup(3)),
+                                   DirectProduct(DihedralGroup(1), HueGroup(6)), DirectProduct(DihedralGroup(4), HueGroup(2))],
                          ids=lambda g: g.name)
 def test_the_hue_scale_lift_permutes_the_group_axis_exactly_at_every_scale(group):
     """Turning the hue (60 degrees included: no channel permutation) and right angles and mirrors move the lifted
     fields of every scale exactly as the product's regular table says; the layers after the lift are the usual ones."""
     torch.manual_seed(0)
     spatial, table = tables(group)
-    hue = [group.hue(i) for i in range(group.order)]
+    hue = [hue_of(group, i) for i in range(group.order)]
     scales = 3
     lift = HueScaleLift2d(3, 2, 5, spatial, hue, scales).double()
     conv = ScaleGroupConv2d(2, 2, 3, spatial, table, scales).double()
@@ -230,9 +230,9 @@ def test_the_hue_scale_lift_is_the_scale_lift_on_each_hue_turned_input():
     """Slot (s, k) holds the rotation/mirror lift's slot s of the input turned by the inverse of hue step k: the
     identity hue step is ScaleLift2d itself, with the same parameters."""
     torch.manual_seed(0)
-    group = HueProduct(CyclicGroup(4), HueGroup(3))
+    group = DirectProduct(CyclicGroup(4), HueGroup(3))
     spatial, _ = tables(group)
-    lift = HueScaleLift2d(3, 2, 5, spatial, [group.hue(i) for i in range(group.order)], 3).double()
+    lift = HueScaleLift2d(3, 2, 5, spatial, [hue_of(group, i) for i in range(group.order)], 3).double()
     x = torch.randn(2, 3, 11, 11, dtype=torch.float64)
     y = lift(x).reshape(3, 2, 2, 4, 3, 11, 11)  # scales, batch, fields, rotations, hue steps
     planar = lift.planar(x).reshape(3, 2, 2, 4, 11, 11)
@@ -241,7 +241,7 @@ def test_the_hue_scale_lift_is_the_scale_lift_on_each_hue_turned_input():
     assert torch.allclose(y[:, :, :, :, 1], lift.planar(turned).reshape(3, 2, 2, 4, 11, 11), atol=1e-12)
     assert sum(p.numel() for p in lift.parameters()) == 2 * 3 * 4  # fields x RGB x basis functions
     with pytest.raises(ValueError, match="3 \\(RGB\\) channels"):
-        HueScaleLift2d(1, 2, 5, spatial, [group.hue(i) for i in range(group.order)], 3)
+        HueScaleLift2d(1, 2, 5, spatial, [hue_of(group, i) for i in range(group.order)], 3)
 
 
 @pytest.mark.parametrize("text", HUE_SCALE_SPECS, ids=["hue 3 x scale 3", "C4 x hue 3 x scale 3"])

@@ -133,7 +133,7 @@ def _hue_text(group) -> str:
     """GROUP_HUE for groups with hue rotations (nothing otherwise, so other files keep their text)."""
     if not has_hue(group):
         return ""
-    k = group.hue_group.order
+    k = hue_of(group, 0)[1]
     return ("\n# Hue: element i also turns each pixel's RGB vector by 360*step/k degrees about (1, 1, 1)/sqrt(3)\n"
             f"# (120 degrees sends red to green); (step, k) per element. Element i is rotation/mirror element i // {k}\n"
             f"# (numbered m*n + r) with hue step i % {k}; GROUP_SPATIAL repeats each spatial part {k} times.\n"

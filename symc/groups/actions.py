@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from .finite import PlanarGroup
+from .planar import PlanarGroup
 from .hue import hue_matrix, hue_of
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Tuple
 
+from .moves import GridMove, compose_matrices, identity_move, matrix_move, move_matrix
+
 Table = Tuple[Tuple[int, ...], ...]
 
 
@@ -30,14 +32,18 @@ class FiniteGroup:
     def element_name(self, i: int) -> str:
         raise NotImplementedError
 
-    def grid_move(self, i: int, dims: int):
+    def grid_move(self, i: int, dims: int) -> GridMove:
         """How element i moves a `dims`-dimensional grid and its kernels (symc.groups.moves); the identity here."""
-        from .moves import identity_move
         return identity_move(dims)
 
     def channel_action(self, i: int):
         """Element i's matrix on the first channels of a plain input, or None when it moves no channel."""
         return None
+
+    def is_exact(self, i: int) -> bool:
+        """Whether element i maps grids onto themselves (no resampling): true unless a factor turns by an angle
+        that is not a multiple of 90 degrees."""
+        return True
 
     def inverse(self, i: int) -> int:
         return _inverses(self)[i]
@@ -119,172 +125,104 @@ def _check_order(n: int, what: str) -> None:
         raise ValueError(f"{what} needs an integer N >= 1, got {n!r}")
 
 
-class PlanarGroup(FiniteGroup):
-    """A finite group of rotations (and mirrors) of the plane about a fixed centre.
-
-    `spatial(i) = (mirror, r, N)`: element i mirrors left-right first (if mirror == 1), then rotates by
-    2*pi*r/N in the direction of `torch.rot90(x, 1, dims=(-2, -1))`.
-    """
-
-    n: int  # rotation order N
-
-    def spatial(self, i: int) -> tuple[int, int, int]:
-        raise NotImplementedError
-
-    def grid_move(self, i: int, dims: int):
-        """On images (2D): mirror, steering angle and quarter turns (symc.groups.moves.planar_move). On sequences
-        (1D) the mirror reverses the one axis; rotations have no 1D move."""
-        from .moves import GridMove, identity_move, planar_move
-        mirror, r, n = self.spatial(i)
-        if dims == 2:
-            return planar_move(mirror, r, n)
-        if r % n:
-            raise ValueError(f"{self.name} rotates a plane; it has no move on a {dims}D grid")
-        if mirror and dims == 1:
-            return GridMove((0,), (1,), 0.0)
-        if mirror:
-            raise ValueError(f"{self.name}'s mirror has no move on a {dims}D grid")
-        return identity_move(dims)
-
-    def element_name(self, i: int) -> str:
-        mirror, r, n = self.spatial(i)
-        rotation = f"rot {_angle_text(r, n)}" if r else ""
-        if mirror and rotation:
-            return f"flip then {rotation}"
-        return "flip" if mirror else (rotation or "identity")
-
-
-@dataclass(frozen=True)
-class CyclicGroup(PlanarGroup):
-    """C_N: rotations by multiples of 360/N degrees; element r is rotation by r steps."""
-
-    n: int
-
-    def __post_init__(self):
-        _check_order(self.n, "CyclicGroup")
-
-    @property
-    def order(self) -> int:
-        return self.n
-
-    @property
-    def name(self) -> str:
-        return f"C{self.n}"
-
-    def compose(self, i: int, j: int) -> int:
-        return (i + j) % self.n
-
-    def inverse(self, i: int) -> int:
-        return (-i) % self.n
-
-    def spatial(self, i: int) -> tuple[int, int, int]:
-        return 0, i, self.n
-
-
-@dataclass(frozen=True)
-class TrivialGroup(CyclicGroup):
-    """C_1: the group with the identity alone (a spec with no point symmetry)."""
-
-    n: int = 1
-
-    def __post_init__(self):
-        if self.n != 1:
-            raise ValueError("TrivialGroup has order 1")
-
-    @property
-    def name(self) -> str:
-        return "trivial"
-
-
-@dataclass(frozen=True)
-class DihedralGroup(PlanarGroup):
-    """D_N: N rotations and N mirror images; element i = mirror*N + r acts as R^r F^m (mirror first).
-
-    (m1, r1)(m2, r2) = (m1 xor m2, r1 + (-1)^m1 r2 mod N), because F R = R^{-1} F.
-    D_1 is the single left-right mirror.
-    """
-
-    n: int
-
-    def __post_init__(self):
-        _check_order(self.n, "DihedralGroup")
-
-    @property
-    def order(self) -> int:
-        return 2 * self.n
-
-    @property
-    def name(self) -> str:
-        return f"D{self.n}"
-
-    def compose(self, i: int, j: int) -> int:
-        m1, r1 = divmod(i, self.n)
-        m2, r2 = divmod(j, self.n)
-        r = (r1 - r2 if m1 else r1 + r2) % self.n
-        return (m1 ^ m2) * self.n + r
-
-    def inverse(self, i: int) -> int:
-        mirror, r = divmod(i, self.n)
-        return i if mirror else (-r) % self.n  # every mirror image is its own inverse
-
-    def spatial(self, i: int) -> tuple[int, int, int]:
-        mirror, r = divmod(i, self.n)
-        return mirror, r, self.n
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class DirectProduct(FiniteGroup):
-    """A x B; element (a, b) has index a*|B| + b and composes componentwise."""
+    """The direct product of its factors: elements are tuples composing factor by factor.
 
-    a: FiniteGroup
-    b: FiniteGroup
+    Element (i_1, ..., i_k) has index ((i_1 |G_2| + i_2) |G_3| + i_3) ...: the first factor varies slowest.
+    Everything an element does is its factors' doing: it moves grids by the composed moves, turns input channels
+    by the one factor that acts on channels, and is exact when every factor is. `rotation 4 x hue 3 x scale 3`
+    and the like are products of the factors' own groups, never groups of their own.
+    """
+
+    factors: tuple
+
+    def __init__(self, *factors: FiniteGroup):
+        if len(factors) < 2:
+            raise ValueError("a direct product needs at least two factors")
+        object.__setattr__(self, "factors", tuple(factors))
 
     @property
     def order(self) -> int:
-        return self.a.order * self.b.order
+        total = 1
+        for factor in self.factors:
+            total *= factor.order
+        return total
 
     @property
     def name(self) -> str:
-        return f"{self.a.name} x {self.b.name}"
+        names = [factor.name for factor in self.factors if factor.order > 1]
+        return " x ".join(names) if names else "trivial"
 
-    def split(self, i: int) -> tuple[int, int]:
-        return divmod(i, self.b.order)
+    def split(self, i: int) -> tuple[int, ...]:
+        """The factor indices of element i."""
+        parts = []
+        for factor in reversed(self.factors):
+            i, part = divmod(i, factor.order)
+            parts.append(part)
+        return tuple(reversed(parts))
+
+    def join(self, parts) -> int:
+        index = 0
+        for factor, part in zip(self.factors, parts):
+            index = index * factor.order + part
+        return index
 
     def compose(self, i: int, j: int) -> int:
-        a1, b1 = self.split(i)
-        a2, b2 = self.split(j)
-        return self.a.compose(a1, a2) * self.b.order + self.b.compose(b1, b2)
+        return self.join(f.compose(a, b) for f, a, b in zip(self.factors, self.split(i), self.split(j)))
 
     def inverse(self, i: int) -> int:
-        a, b = self.split(i)
-        return self.a.inverse(a) * self.b.order + self.b.inverse(b)
+        return self.join(f.inverse(a) for f, a in zip(self.factors, self.split(i)))
 
     def element_name(self, i: int) -> str:
-        a, b = self.split(i)
-        return f"({self.a.element_name(a)}, {self.b.element_name(b)})"
+        names = [f.element_name(a) for f, a in zip(self.factors, self.split(i))]
+        return ", ".join(name for name in names if name != "identity") or "identity"
 
-    def grid_move(self, i: int, dims: int):
-        from .moves import compose_matrices, matrix_move, move_matrix
-        a, b = self.split(i)
-        first, second = self.a.grid_move(a, dims), self.b.grid_move(b, dims)
-        if first.angle and second.angle:
+    def factor(self, kind: type) -> tuple[int, FiniteGroup] | None:
+        """(position, factor) of the first factor of the given class, or None."""
+        return next(((k, f) for k, f in enumerate(self.factors) if isinstance(f, kind)), None)
+
+    def part(self, i: int, kind: type) -> tuple[FiniteGroup, int] | None:
+        """(factor, its index in element i) for the first factor of the given class, or None."""
+        found = self.factor(kind)
+        return None if found is None else (found[1], self.split(i)[found[0]])
+
+    def grid_move(self, i: int, dims: int) -> GridMove:
+        moves = [f.grid_move(a, dims) for f, a in zip(self.factors, self.split(i))]
+        if sum(1 for move in moves if move.angle) > 1:
             raise ValueError("at most one factor of a product may steer filters by an angle")
-        return matrix_move(compose_matrices(move_matrix(first), move_matrix(second)), first.angle + second.angle)
+        matrix = move_matrix(moves[0])
+        for move in moves[1:]:
+            matrix = compose_matrices(matrix, move_matrix(move))
+        return matrix_move(matrix, sum(move.angle for move in moves))
 
     def channel_action(self, i: int):
-        a, b = self.split(i)
-        first, second = self.a.channel_action(a), self.b.channel_action(b)
-        if first is not None and second is not None:
+        actions = [f.channel_action(a) for f, a in zip(self.factors, self.split(i))]
+        acting = [a for a in actions if a is not None]
+        if len(acting) > 1:
             raise ValueError("at most one factor of a product may act on input channels")
-        return first if first is not None else second
+        return acting[0] if acting else None
 
+    def is_exact(self, i: int) -> bool:
+        return all(f.is_exact(a) for f, a in zip(self.factors, self.split(i)))
 
-@dataclass(frozen=True)
-class Translation:
-    """Marker for the (infinite) group of grid shifts; carries no tables."""
+    # The plane's part: the factor that rotates and mirrors the plane (it has `spatial`), if any.
+    def _planar_index(self) -> int | None:
+        return next((k for k, f in enumerate(self.factors) if hasattr(f, "spatial")), None)
 
-    dims: int = 2
+    def spatial(self, i: int) -> tuple[int, int, int]:
+        """The plane's (mirror, r, N) of element i: its planar factor's, the identity when it has none."""
+        k = self._planar_index()
+        return self.factors[k].spatial(self.split(i)[k]) if k is not None else (0, 0, 1)
 
     @property
-    def name(self) -> str:
-        return f"translations of Z^{self.dims}"
+    def n(self) -> int:
+        """The rotation order N of the planar factor (1 without one)."""
+        k = self._planar_index()
+        return self.factors[k].n if k is not None else 1
+
+    @property
+    def planar_order(self) -> int:
+        """Elements of the planar factor (1 without one)."""
+        k = self._planar_index()
+        return self.factors[k].order if k is not None else 1

@@ -8,12 +8,13 @@ on centred coordinates p the signed permutation matrix M acts as (g.x)[p] = x[M^
 composes as matrices do.
 
 Every grid layer (1D sequences, 2D images, 3D volumes) reads the same table, so one N-d implementation serves all.
+Each factor's module says how its elements move grids (symc.groups.planar for the plane, cube.py for volumes);
+products compose the moves (symc.groups.finite.DirectProduct).
 A channel action is a square matrix per element acting on the first channels of a plain input (hue rotations turn
 RGB); None when the group moves no channel.
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple, Optional
 
 Matrix = tuple[tuple[int, ...], ...]
@@ -47,30 +48,6 @@ def compose_matrices(a: Matrix, b: Matrix) -> Matrix:
 
 def identity_move(dims: int) -> GridMove:
     return GridMove(tuple(range(dims)), (0,) * dims, 0.0)
-
-
-# The two generators of the planar moves, on the axes (row, column) of an image:
-# a quarter turn is torch.rot90(x, 1, dims=(-2, -1)) (out[a][b] = in[b][W-1-a]); the mirror reverses the columns.
-QUARTER_TURN: Matrix = ((0, -1), (1, 0))
-MIRROR: Matrix = ((1, 0), (0, -1))
-
-
-def planar_move(mirror: int, r: int, n: int) -> GridMove:
-    """The image move of planar element (mirror, r, n): mirror left-right first, then rotate by 360*r/n degrees.
-
-    The rotation splits into q quarter turns and a remaining angle a below 90 degrees. With the mirror F acting
-    first, Q^q R_a F = (Q^q F) R_-a: the steering by the remaining angle comes first (negated when mirrored),
-    then one exact signed permutation.
-    """
-    quarters, remainder = divmod(4 * (r % n), n)
-    angle = 2.0 * math.pi * remainder / (4 * n)
-    m: Matrix = ((1, 0), (0, 1))
-    for _ in range(quarters):
-        m = compose_matrices(QUARTER_TURN, m)
-    if mirror:
-        m = compose_matrices(m, MIRROR)
-        angle = -angle
-    return matrix_move(m, angle)
 
 
 def grid_moves(group, dims: int) -> tuple[GridMove, ...]:

@@ -1,13 +1,158 @@
-"""From spec symmetry factors to the finite planar group that acts on images."""
+"""Rotations and mirrors of the plane: C_N and D_N, their moves of images, points and kernels.
+
+The single source of planar math: element (mirror, r, N) mirrors left-right first (if mirror), then rotates by
+2*pi*r/N in the direction of `torch.rot90(x, 1, dims=(-2, -1))`.
+"""
 from __future__ import annotations
 
 from math import cos, lcm, pi, sin
 from typing import Iterable
 
-from .finite import CyclicGroup, DihedralGroup, PlanarGroup, TrivialGroup
+from dataclasses import dataclass
+
+from .finite import FiniteGroup, _angle_text, _check_order
+from .moves import GridMove, Matrix, compose_matrices, matrix_move
 
 # Factor kinds that generate rotations and mirrors of the image plane.
 PLANAR_KINDS = ("rotation", "dihedral", "flip")
+
+
+class PlanarGroup(FiniteGroup):
+    """A finite group of rotations (and mirrors) of the plane about a fixed centre.
+
+    `spatial(i) = (mirror, r, N)`: element i mirrors left-right first (if mirror == 1), then rotates by
+    2*pi*r/N in the direction of `torch.rot90(x, 1, dims=(-2, -1))`.
+    """
+
+    n: int  # rotation order N
+
+    def spatial(self, i: int) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    def grid_move(self, i: int, dims: int) -> GridMove:
+        """On images (2D): mirror, steering angle and quarter turns (planar_move). On other grids the mirror
+        reverses the last axis (time reversal of a sequence, the left-right flip of a volume); rotations of the
+        plane have no move there."""
+        mirror, r, n = self.spatial(i)
+        if dims == 2:
+            return planar_move(mirror, r, n)
+        if r % n:
+            raise ValueError(f"{self.name} rotates a plane; it has no move on a {dims}D grid")
+        flips = (0,) * (dims - 1) + (1,) if mirror else (0,) * dims
+        return GridMove(tuple(range(dims)), flips, 0.0)
+
+    def is_exact(self, i: int) -> bool:
+        _, r, n = self.spatial(i)
+        return (4 * r) % n == 0
+
+    def element_name(self, i: int) -> str:
+        mirror, r, n = self.spatial(i)
+        rotation = f"rot {_angle_text(r, n)}" if r else ""
+        if mirror and rotation:
+            return f"flip then {rotation}"
+        return "flip" if mirror else (rotation or "identity")
+
+
+@dataclass(frozen=True)
+class CyclicGroup(PlanarGroup):
+    """C_N: rotations by multiples of 360/N degrees; element r is rotation by r steps."""
+
+    n: int
+
+    def __post_init__(self):
+        _check_order(self.n, "CyclicGroup")
+
+    @property
+    def order(self) -> int:
+        return self.n
+
+    @property
+    def name(self) -> str:
+        return f"C{self.n}"
+
+    def compose(self, i: int, j: int) -> int:
+        return (i + j) % self.n
+
+    def inverse(self, i: int) -> int:
+        return (-i) % self.n
+
+    def spatial(self, i: int) -> tuple[int, int, int]:
+        return 0, i, self.n
+
+
+@dataclass(frozen=True)
+class TrivialGroup(CyclicGroup):
+    """C_1: the group with the identity alone (a spec with no point symmetry)."""
+
+    n: int = 1
+
+    def __post_init__(self):
+        if self.n != 1:
+            raise ValueError("TrivialGroup has order 1")
+
+    @property
+    def name(self) -> str:
+        return "trivial"
+
+
+@dataclass(frozen=True)
+class DihedralGroup(PlanarGroup):
+    """D_N: N rotations and N mirror images; element i = mirror*N + r acts as R^r F^m (mirror first).
+
+    (m1, r1)(m2, r2) = (m1 xor m2, r1 + (-1)^m1 r2 mod N), because F R = R^{-1} F.
+    D_1 is the single left-right mirror.
+    """
+
+    n: int
+
+    def __post_init__(self):
+        _check_order(self.n, "DihedralGroup")
+
+    @property
+    def order(self) -> int:
+        return 2 * self.n
+
+    @property
+    def name(self) -> str:
+        return f"D{self.n}"
+
+    def compose(self, i: int, j: int) -> int:
+        m1, r1 = divmod(i, self.n)
+        m2, r2 = divmod(j, self.n)
+        r = (r1 - r2 if m1 else r1 + r2) % self.n
+        return (m1 ^ m2) * self.n + r
+
+    def inverse(self, i: int) -> int:
+        mirror, r = divmod(i, self.n)
+        return i if mirror else (-r) % self.n  # every mirror image is its own inverse
+
+    def spatial(self, i: int) -> tuple[int, int, int]:
+        mirror, r = divmod(i, self.n)
+        return mirror, r, self.n
+
+
+# The two generators of the planar moves, on the axes (row, column) of an image:
+# a quarter turn is torch.rot90(x, 1, dims=(-2, -1)) (out[a][b] = in[b][W-1-a]); the mirror reverses the columns.
+QUARTER_TURN: Matrix = ((0, -1), (1, 0))
+MIRROR: Matrix = ((1, 0), (0, -1))
+
+
+def planar_move(mirror: int, r: int, n: int) -> GridMove:
+    """The image move of planar element (mirror, r, n): mirror left-right first, then rotate by 360*r/n degrees.
+
+    The rotation splits into q quarter turns and a remaining angle a below 90 degrees. With the mirror F acting
+    first, Q^q R_a F = (Q^q F) R_-a: the steering by the remaining angle comes first (negated when mirrored),
+    then one exact signed permutation.
+    """
+    quarters, remainder = divmod(4 * (r % n), n)
+    angle = 2.0 * pi * remainder / (4 * n)
+    m: Matrix = ((1, 0), (0, 1))
+    for _ in range(quarters):
+        m = compose_matrices(QUARTER_TURN, m)
+    if mirror:
+        m = compose_matrices(m, MIRROR)
+        angle = -angle
+    return matrix_move(m, angle)
 
 
 def point_group(factors: Iterable) -> PlanarGroup:
@@ -31,10 +176,9 @@ def point_group(factors: Iterable) -> PlanarGroup:
     return CyclicGroup(rotation_order) if rotation_order > 1 else TrivialGroup()
 
 
-def is_exact(group: PlanarGroup, i: int) -> bool:
+def is_exact(group: FiniteGroup, i: int) -> bool:
     """Whether element i maps pixel grids onto themselves (rotation by a multiple of 90 degrees, any mirror)."""
-    _, r, n = group.spatial(i)
-    return (4 * r) % n == 0
+    return group.is_exact(i)
 
 
 def position_matrix(group: PlanarGroup, i: int) -> tuple[tuple[float, float], tuple[float, float]]:

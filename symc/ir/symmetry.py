@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domains import domain as domain_plugin, hook
-from ..groups.finite import FiniteGroup, PlanarGroup
+from ..groups.finite import FiniteGroup
 from ..spec.model import Spec
 
 @dataclass(frozen=True)
@@ -36,9 +36,7 @@ class Symmetry:
     @property
     def right_angles_only(self) -> bool:
         """True when every element maps the pixel grid onto itself (multiples of 90 degrees, mirrors)."""
-        if not isinstance(self.group, PlanarGroup):
-            return True
-        return all(4 * r % n == 0 for _, r, n in (self.group.spatial(i) for i in range(self.order)))
+        return all(self.group.is_exact(i) for i in range(self.order))
 
     def describe(self) -> str:
         if self.summary:

@@ -59,7 +59,7 @@ def scale_exactness(symmetry) -> str:
     if symmetry.order == 1:
         return zooms
     hue = has_hue(group)
-    if hue and group.planar.order == 1:
+    if hue and group.planar_order == 1:
         return f"exact for hue rotations; {zooms}"
     if symmetry.right_angles_only:
         angles = ("exact for hue rotations, rotations by multiples of 90 degrees and mirrors" if hue else
