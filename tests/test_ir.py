@@ -5,7 +5,7 @@ import sys
 import networkx as nx
 
 import symc
-from symc.ir.graph import FieldType
+from symc.groups.fields import FieldType
 
 
 def graph_of(text):
@@ -32,14 +32,14 @@ def test_invariant_image_model_is_a_typed_chain():
     lift = next(n for n in graph if graph.nodes[n]["op"] == "lift")
     (_, _, into_lift), = graph.in_edges(lift, data=True)
     (_, _, out_of_lift), = graph.out_edges(lift, data=True)
-    assert into_lift["field"] == FieldType("C4", 4, 1, "trivial", (28, 28))
-    assert out_of_lift["field"] == FieldType("C4", 4, 16, "regular", (28, 28))
+    assert into_lift["field"] == FieldType.of("C4", 4, trivial=1, spatial=(28, 28))
+    assert out_of_lift["field"] == FieldType.of("C4", 4, regular_fields=16, spatial=(28, 28))
     # Positions are pooled first, keeping the group axis; the spectrum keeps 3 lengths per field (C4 has 3 real
     # classes: the identity, the quarter turns, the half turn).
     pooled = [d["field"] for _, b, d in graph.edges(data=True) if graph.nodes[b]["op"] == "global_pool"]
-    assert pooled == [FieldType("C4", 4, 64, "regular", (7, 7))]
+    assert pooled == [FieldType.of("C4", 4, regular_fields=64, spatial=(7, 7))]
     spectrum = [d["field"] for a, _, d in graph.edges(data=True) if graph.nodes[a]["op"] == "group_pool"]
-    assert spectrum == [FieldType("C4", 4, 192, "trivial", ())]
+    assert spectrum == [FieldType.of("C4", 4, trivial=192, spatial=())]
 
 
 def test_several_outputs_branch_from_one_trunk():
@@ -50,8 +50,8 @@ def test_several_outputs_branch_from_one_trunk():
     branch_points = [n for n in graph if graph.out_degree(n) > 1]
     assert len(branch_points) == 1 and graph.nodes[branch_points[0]]["stage"] == "trunk"
     kinds = {graph.nodes[n]["kind"]: graph.nodes[n]["out"] for n in outputs}
-    assert kinds["equivariant"] == FieldType("D4", 8, 2, "trivial", (21, 21))
-    assert kinds["fields"] == FieldType("D4", 8, 3, "regular", (21, 21))
+    assert kinds["equivariant"] == FieldType.of("D4", 8, trivial=2, spatial=(21, 21))
+    assert kinds["fields"] == FieldType.of("D4", 8, regular_fields=3, spatial=(21, 21))
     assert kinds["orientation"].shape() == (1, 8)
     assert "downsample" not in ops_in_order(graph), "full-resolution outputs keep every layer at input size"
 

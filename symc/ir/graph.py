@@ -1,7 +1,8 @@
 """The IR: a networkx DiGraph of symmetry-typed operations.
 
-Nodes are operations (`op` is one of OPS) with their settings; every edge carries the `FieldType` flowing along it:
-which group the features transform under, how many fields, and their spatial size at the planning input size.
+Nodes are operations (`op` is one of OPS) with their settings; every edge carries the `FieldType` flowing along it
+(symc.groups.fields): the direct sum of representations the features carry, and their spatial size at the planning
+input size.
 The graph is built from the declared symmetry and the architecture choices, never from text templates.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..domains import hook
+from ..groups.fields import FieldType
 from ..spec.model import Spec
 from .symmetry import Symmetry
 
@@ -21,47 +23,6 @@ OPS = ("input", "lift", "group_conv", "norm", "activation", "downsample", "group
        "vector_head",
        # the scale axis of images (symc.nn.scale)
        "scale_lift", "scale_conv", "scale_pool")
-
-
-@dataclass(frozen=True)
-class FieldType:
-    """What flows along an edge: `fields` copies of a representation of `group` on a grid of `spatial` size.
-
-    `representation` is 'trivial' (one channel per field: plain channels or invariant scalars), 'regular'
-    (one channel per group element per field) or 'mixed': `trivial` trivial fields (channels first), then
-    `fields - trivial` regular fields.
-    """
-
-    group: str
-    order: int
-    fields: int
-    representation: str
-    spatial: tuple[int, ...] = ()
-    trivial: int = 0
-    scales: int = 1
-    """Discrete scales the features are kept at (folded into the batch by the layers): 1 without a scale factor."""
-
-    @property
-    def channels(self) -> int:
-        if self.representation == "mixed":
-            return self.trivial + (self.fields - self.trivial) * self.order
-        return self.fields * (self.order if self.representation == "regular" else 1)
-
-    def shape(self) -> tuple[int, ...]:
-        if self.representation == "regular" and not self.spatial:
-            shape = (self.fields, self.order)
-        else:
-            shape = (self.channels, *self.spatial)
-        return (self.scales, *shape) if self.scales > 1 else shape
-
-    def describe(self) -> str:
-        size = "x".join(str(s) for s in self.spatial)
-        kind = f"{self.fields} x {self.group}" if self.representation == "regular" else f"{self.fields} scalars"
-        if self.representation == "mixed":
-            kind = f"{self.trivial} scalars + {self.fields - self.trivial} x {self.group}"
-        if self.scales > 1:
-            kind += f" x {self.scales} scales"
-        return f"{kind} @ {size}" if size else kind
 
 
 @dataclass(frozen=True)
@@ -117,18 +78,18 @@ class GraphBuilder:
 
     def regular(self, fields: int, spatial) -> FieldType:
         group = self.symmetry.group
-        return FieldType(group.name, group.order, fields, "regular", tuple(spatial), scales=self.symmetry.scales)
+        return FieldType.of(group.name, group.order, regular_fields=fields, spatial=spatial, scales=self.symmetry.scales)
 
     def scalars(self, fields: int, spatial=(), scales: int = 1) -> FieldType:
         group = self.symmetry.group
-        return FieldType(group.name, group.order, fields, "trivial", tuple(spatial), scales=scales)
+        return FieldType.of(group.name, group.order, trivial=fields, spatial=spatial, scales=scales)
 
     def mixed(self, trivial: int, regular: int, spatial=()) -> FieldType:
         """Trivial fields then regular ones; a plain regular type when there are no trivial fields."""
         if not trivial:
             return self.regular(regular, spatial)
         group = self.symmetry.group
-        return FieldType(group.name, group.order, trivial + regular, "mixed", tuple(spatial), trivial=trivial)
+        return FieldType.of(group.name, group.order, trivial=trivial, regular_fields=regular, spatial=spatial)
 
 
 def build_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
