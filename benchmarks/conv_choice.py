@@ -9,7 +9,7 @@ Then it scores two choosers against those times:
     algorithm within 5% of the faster in at least 95% of shapes;
   - the analytic cost model for `target cpu` (calibrated on this machine by symc's probe), target: median regret
     <= 10% (regret = chosen time / best time - 1).
-It prints the table of crossovers (smallest kernel from which FFT wins) for the README.
+It prints the table of crossovers (smallest kernel from which FFT wins) for docs/benchmarks.md.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ column the interquartile range of the per-repetition train-step ratios.
   `profile_memory=True`; the step's own peak is shown too;
 - compile + construct: `symc.compile` plus building `Model()` from the source, after torch is imported
   (`benchmarks/construct.py`), and `symc compile` as a new process.
-escnn rows need escnn importable (a separate environment, see the README's Speed section); they are skipped with a
+escnn rows need escnn importable (a separate environment, see docs/benchmarks.md §3); they are skipped with a
 note otherwise.
 """
 from __future__ import annotations
@@ -353,7 +353,7 @@ def escnn_rows(quick: bool, budget: float) -> list[str]:
         import escnn  # noqa: F401
         from escnn_c8 import C8SteerableCNN
     except ImportError as error:
-        return [f"escnn rows skipped: escnn is not importable here ({error}); see the README's Speed section for "
+        return [f"escnn rows skipped: escnn is not importable here ({error}); see docs/benchmarks.md §3 for "
                 f"the environment that has it."]
     import symc
     start = time.perf_counter()

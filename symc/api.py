@@ -1,4 +1,4 @@
-"""The Python API of CONTRACT §3: compile a spec, then get its module, source, plan and spec."""
+"""The Python API (docs/spec-language.md §3): compile a spec, then get its module, source, plan and spec."""
 from __future__ import annotations
 
 import builtins

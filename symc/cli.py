@@ -1,4 +1,4 @@
-"""`symc compile | plan | check` (CONTRACT §2). Exit codes: 0 success, 1 a check failed, 2 bad spec, file or usage."""
+"""`symc compile | plan | check` (docs/spec-language.md §2). Exit codes: 0 success, 1 a check failed, 2 bad spec, file or usage."""
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,4 @@
-"""The command line of CONTRACT §2: outputs, exit codes, and nothing written on error."""
+"""The command line of docs/spec-language.md §2: outputs, exit codes, and nothing written on error."""
 import json
 import subprocess
 import sys

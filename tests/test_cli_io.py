@@ -1,4 +1,4 @@
-"""The command line's files and streams (CONTRACT section 2): what it reads, what it writes, and how it fails.
+"""The command line's files and streams (docs/spec-language.md §2): what it reads, what it writes, and how it fails.
 
 Exit codes are 0 (success), 1 (a check failed) and 2 (bad spec, bad file or bad usage: one clear line on standard
 error, no traceback, nothing written). Output goes through a temporary file and a rename, so a reader never sees

@@ -1,4 +1,4 @@
-"""Deployment paths of generated models (CONTRACT §4), each followed by an equivariance check of what it produced.
+"""Deployment paths of generated models (docs/spec-language.md §4), each followed by an equivariance check of what it produced.
 
 torch.compile (no graph breaks), TorchScript (script, freeze, save/load) and trace, ONNX export run by onnxruntime,
 state_dict round trips into a fresh Model(), bf16 autocast on CPU, channels_last inputs, and DistributedDataParallel

@@ -325,7 +325,7 @@ def test_cube_groups_act_on_tensors_as_their_tables_say(mirrors, order):
     for a in range(0, order, 5):
         for b in range(0, order, 3):
             assert torch.equal(act_volume(group, a, moved[b]), moved[group.compose(a, b)])
-    for dims in ((-3, -2), (-2, -1), (-3, -1)):  # CONTRACT: rot90 on each pair of axes generates the rotations
+    for dims in ((-3, -2), (-2, -1), (-3, -1)):  # docs/spec-language.md §5: rot90 on each pair of axes generates the rotations
         assert any(torch.equal(torch.rot90(x, 1, dims=dims), m) for m in moved)
     assert any(torch.equal(torch.flip(x, dims=(-1,)), m) for m in moved) == mirrors
 

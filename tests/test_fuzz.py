@@ -562,7 +562,7 @@ def test_token_soup_gives_a_model_or_a_well_placed_spec_error(text):
 # ---------------------------------------------------------------- tiny valid specs: write, import, run
 
 def example_inputs(spec, generator: torch.Generator) -> tuple[tuple, dict]:
-    """(args, sizes) for a forward pass in the layout CONTRACT section 1 gives each domain."""
+    """(args, sizes) for a forward pass in the layout docs/spec-language.md §1 gives each domain."""
     domain, batch = spec.domain, 2
     shape = domain.shape
 

@@ -1,4 +1,4 @@
-"""Generated files are deterministic and guarded (CONTRACT section 4).
+"""Generated files are deterministic and guarded (docs/spec-language.md §4).
 
 - The same spec gives byte-identical source in one process, across processes, and under any PYTHONHASHSEED,
   for a dozen specs of every domain, through the API and through `symc compile`.

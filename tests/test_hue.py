@@ -140,7 +140,7 @@ def test_hue_models_are_exact_for_every_element_and_output(name, size):
         assert report64.ok and report64.max_error < 1e-9, str(report64)
 
 
-# ---------------------------------------------------------------- the group axis moves as the README says
+# ---------------------------------------------------------------- the group axis moves as docs/spec-language.md §5.2 says
 
 def rotated(x, r):
     return torch.rot90(x, r, dims=(-2, -1))
@@ -164,7 +164,7 @@ def test_c4_times_hue_roll_the_group_axis_viewed_as_rotations_by_hues():
 
 
 def d4_times_hue_inverse_then(g, h, hues: int = 3):
-    """Index of g^-1 h in D4 x hue K from the README's formulas alone: (m, r, k) has index (m*4 + r)*K + k and
+    """Index of g^-1 h in D4 x hue K from the formulas of docs/spec-language.md §5.2 alone: (m, r, k) has index (m*4 + r)*K + k and
     (m1, r1)(m2, r2) = (m1 xor m2, r1 + (-1)^m1 r2 mod 4), hue steps adding mod K."""
     (m1, r1, k1), (m2, r2, k2) = g, h
     mi, ri, ki = m1, (r1 if m1 else (-r1) % 4), (-k1) % hues   # a mirror image is its own inverse

@@ -1,4 +1,4 @@
-"""How planar group elements act on tensors (CONTRACT section 5). Imports torch; only the tester uses it.
+"""How planar group elements act on tensors (docs/spec-language.md §5). Imports torch; only the tester uses it.
 
 Element (mirror, r, N) acts as: mirror left-right first (`torch.flip(x, dims=(-1,))`), then rotate by
 2*pi*r/N in the direction of `torch.rot90(x, 1, dims=(-2, -1))`. Rotations by multiples of 90 degrees use
@@ -96,13 +96,21 @@ def act_fields(group: PlanarGroup, i: int, x: torch.Tensor) -> torch.Tensor:
     return act_image(group, i, x.index_select(-3, permutation))
 
 
+def act_grid(group, i: int, x: torch.Tensor, dims: int) -> torch.Tensor:
+    """Element i on the last `dims` axes of x by its exact grid move (symc.groups.moves): (g.x)[p] = x[M^-1 p]."""
+    move = group.grid_move(i, dims)
+    if move.angle:
+        raise ValueError(f"{group.element_name(i)} turns by an angle that is not a multiple of 90 degrees: "
+                         "it has no exact grid move")
+    lead = x.dim() - dims
+    x = x.permute(*range(lead), *(lead + a for a in move.source))
+    flipped = tuple(lead + b for b in range(dims) if move.flips[b])
+    return torch.flip(x, dims=flipped) if flipped else x
+
+
 def act_volume(group, i: int, x: torch.Tensor) -> torch.Tensor:
-    """Cube symmetry i (a `CubeGroup` element) on a volume-like tensor (..., D, H, W): (g.x)[p] = x[M^-1 p]."""
-    source, flips = group.axes(i)
-    lead = x.dim() - 3
-    x = x.permute(*range(lead), *(lead + a for a in source))
-    dims = tuple(lead + b for b in range(3) if flips[b])
-    return torch.flip(x, dims=dims) if dims else x
+    """Element i of a volume's group (cube symmetries, the mirror of W) on a tensor (..., D, H, W)."""
+    return act_grid(group, i, x, 3)
 
 
 def random_orthogonal(dim: int, determinant: int, generator: torch.Generator) -> torch.Tensor:

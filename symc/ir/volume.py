@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..groups import CubeGroup, TrivialGroup
+from ..groups import volume_group
 from ..spec.model import Spec
 from .graph import Architecture
 from .image import build_image_ir
@@ -25,14 +25,14 @@ def analyze_volume(spec: Spec) -> Symmetry:
         key = next(f"symmetry.{i}" for i, f in enumerate(spec.symmetry) if f.kind in ("octahedral", "full octahedral"))
         raise spec.error(key, f"cube symmetries turn the volume by 90 degrees, but a {'x'.join(map(str, shape))} "
                          "volume is not a cube: give equal D, H and W")
-    if "full octahedral" in kinds:
-        group = CubeGroup(mirrors=True)
-    elif "octahedral" in kinds:
-        group = CubeGroup(mirrors=False)
+    group = volume_group(spec.symmetry)
+    words = {24: "the 24 rotations of the cube", 48: "the 48 symmetries of the cube",
+             2: "the mirror of the last axis (W)"}.get(group.order, "no point symmetry")
+    if group.order == 2:
+        exactness = ("exact for the mirror at every size (it maps voxel grids and the symmetric pooling windows onto "
+                     "themselves)")
     else:
-        group = TrivialGroup()
-    words = {24: "the 24 rotations of the cube", 48: "the 48 symmetries of the cube"}.get(group.order,
-                                                                                          "no point symmetry")
+        exactness = ("exact for every cube symmetry at every size (90-degree turns and mirrors map voxel grids and "
+                     "the symmetric pooling windows onto themselves)")
     return Symmetry(domain="volume", group=group, translation=True, summary=f"{words} with translations",
-                    exactness="exact for every cube symmetry at every size (90-degree turns and mirrors map "
-                              "voxel grids and the symmetric pooling windows onto themselves)")
+                    exactness=exactness)

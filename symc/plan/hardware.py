@@ -136,7 +136,7 @@ def resolve(target: str | None) -> Hardware:
     user = sorted(p.stem for p in targets_dir().glob("*.toml")) if targets_dir().is_dir() else []
     names = known_targets() + user
     raise TargetError(f"unknown target '{target}': known targets are {', '.join(names)}, or a profile file (.toml) "
-                      f"— see README 'Hardware profiles'", closest(target, names))
+                      f"— see docs/spec-language.md §7.2 'Hardware profiles of your own'", closest(target, names))
 
 
 def load_profile(path: Path) -> Hardware:

@@ -19,6 +19,7 @@ OVERLAPS = {
     frozenset({"rotation", "dihedral"}): "are both rotation groups (D<N> contains C<N>): give one",
     frozenset({"dihedral", "flip"}): "overlap: D<N> already contains the mirror",
     frozenset({"octahedral", "full octahedral"}): "overlap: 'full octahedral' already contains the 24 rotations",
+    frozenset({"full octahedral", "flip"}): "overlap: 'full octahedral' already contains the mirrors",
     frozenset({"translation", "E"}): "overlap: E(n) already contains the translations",
     frozenset({"translation", "SE"}): "overlap: SE(n) already contains the translations",
     **{frozenset(pair): "are both rigid-motion groups: give one" for pair in combinations(RIGID, 2)},

@@ -141,7 +141,7 @@ class _Model:
 # ---------------------------------------------------------------- comparing
 
 def transform_output(group: PlanarGroup, element: int, kind: str, y: torch.Tensor) -> torch.Tensor:
-    """g.y for an output of the given kind (CONTRACT section 5)."""
+    """g.y for an output of the given kind (docs/spec-language.md §5)."""
     if kind == "invariant":
         return y
     if kind == "equivariant":

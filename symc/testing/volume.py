@@ -1,9 +1,9 @@
-"""Volumes (B, C, D, H, W): every cube symmetry (rot90 on pairs of axes, flips), as symc.groups.CubeGroup lists them."""
+"""Volumes (B, C, D, H, W): every element of the spec's cube group (rot90 on pairs of axes, flips), or the mirror of W."""
 from __future__ import annotations
 
 import torch
 
-from symc.groups import CubeGroup
+from symc.groups import volume_group
 from symc.groups.actions import act_volume
 
 from .domains import tester_check, DomainTester, Move, parse_sizes
@@ -14,9 +14,8 @@ DEFAULT_SIZES = [(8, 8, 8), (9, 9, 9)]
 class VolumeTester(DomainTester):
     def __init__(self, spec):
         self.spec = spec
-        kinds = {f.kind for f in spec.symmetry}
-        self.group = CubeGroup(mirrors="full octahedral" in kinds) if kinds & {"octahedral", "full octahedral"} \
-            else None
+        group = volume_group(spec.symmetry)
+        self.group = group if group.order > 1 else None
 
     def sizes(self, sizes):
         default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_SIZES
@@ -45,6 +44,9 @@ class VolumeTester(DomainTester):
     def header(self):
         if self.group is None:
             return ["group: none (identity only)", "not tested: translations"]
+        if self.group.order == 2:
+            return ["group D1: 'flip' is torch.flip(x, dims=(-1,)), the mirror of the last axis (W)",
+                    "not tested: translations (the mirror is about the volume's centre)"]
         return [f"group {self.group.name} ({self.group.order} elements), named by where each output axis reads "
                 "from: '(-h, d, w)' is torch.rot90(x, 1, dims=(-3, -2))",
                 "not tested: translations (cube symmetries are about the volume's centre)"]
