@@ -10,7 +10,7 @@ from ..spec.normalize import factor_text
 from .fields import mixed_conv_params, split_width
 from .graph import Architecture, GraphBuilder
 from .mixed import add_mixed_head, add_positions
-from .scale import add_scale_conv, add_scale_pool, check_scale
+from .scale import add_scale_conv, add_scale_pool, check_scale, scale_exactness
 from .symmetry import Symmetry
 
 
@@ -154,13 +154,21 @@ def analyze_image(spec: Spec) -> Symmetry:
             raise spec.error(f"output.{index}", "orientation output needs a rotation, mirror or hue group with "
                              "more than one element, but this spec's group is trivial; supported with 'rotation N' "
                              "(N at least 2), 'D<N>', 'flip' or 'hue N' (N at least 2)")
-    exactness = ""
-    if has_hue(group):  # the plain rotation/mirror wording stays as it was for groups without hue
-        exactness = HUE_EXACTNESS[all(is_exact(group, i) for i in group.elements())]
-    return Symmetry(domain=domain, group=group, translation=spec.translation, exactness=exactness,
-                    scales=_scales(spec))
+    scales = _scales(spec)
+    right_angles = all(is_exact(group, i) for i in group.elements())
+    if scales > 1:  # before the hue wording: zooms stay approximate with hue too
+        exactness = scale_exactness(group, right_angles)
+    elif has_hue(group):
+        exactness = HUE_EXACTNESS[right_angles]
+    else:
+        exactness = PLANAR_EXACTNESS[right_angles]
+    return Symmetry(domain=domain, group=group, translation=spec.translation, exactness=exactness, scales=scales)
 
 
+PLANAR_EXACTNESS = {
+    True: "exact for every group element (rotations by multiples of 90 degrees and mirrors) at every size",
+    False: "exact for the right-angle subgroup; other rotations steer band-limited filters and are approximate",
+}
 HUE_EXACTNESS = {
     True: "exact for every group element (rotations by multiples of 90 degrees, mirrors and hue rotations) "
           "at every size",

@@ -68,3 +68,23 @@ def add_scale_pool(b, node: str, fields: int) -> str:
     """Max over the scale axis: invariant features for the head."""
     return b.add("scale_pool", node, b.scalars(fields), mode="max", fields=fields,
                  scales=b.symmetry.scales, params=0)
+
+
+ZOOMS_EXACTNESS = "approximate for zooms by the scale step (the top scale has no scale above it)"
+
+
+def scale_exactness(group, right_angles_only: bool) -> str:
+    """How exact an image model with `scale N` is: zooms approximate, the finite group as without scales."""
+    zooms = ZOOMS_EXACTNESS
+    if group.order == 1:
+        return zooms
+    hue = has_hue(group)
+    if hue and group.planar_order == 1:
+        return f"exact for hue rotations; {zooms}"
+    if right_angles_only:
+        angles = ("exact for hue rotations, rotations by multiples of 90 degrees and mirrors" if hue else
+                  "exact for rotations by multiples of 90 degrees and mirrors")
+    else:
+        angles = ("exact for hue rotations and the right-angle subgroup" if hue else
+                  "exact for the right-angle subgroup") + ", approximate for other rotations"
+    return f"{angles}; {zooms}"

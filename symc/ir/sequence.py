@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..groups import DihedralGroup, TrivialGroup
+from ..groups import sequence_group
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
 from .image import build_image_ir
+from .scale import ZOOMS_EXACTNESS, check_scale
 from .symmetry import Symmetry, check_lowering
 
 
@@ -78,8 +79,8 @@ def add_token_head(b: GraphBuilder, trunk: str, width: int, size, arch: Architec
 def analyze_sequence(spec: Spec) -> Symmetry:
     """Time reversal (D1 acting on the time axis) and shifts."""
     check_lowering(spec)
-    reversal = any(f.kind == "time reversal" for f in spec.symmetry)
-    group = DihedralGroup(1) if reversal else TrivialGroup()
+    group = sequence_group(spec.symmetry)
+    reversal = group.order == 2
     circular = spec.hints.boundary == "circular"
     parts = ["time reversal"] if reversal else []
     if spec.translation:
@@ -90,6 +91,22 @@ def analyze_sequence(spec: Spec) -> Symmetry:
     if spec.translation:
         exact.append("circular shifts exactly (stride 1 everywhere)" if circular else
                      "shifts away from the ends exactly; 'boundary circular' makes every circular shift exact")
+    exactness = ("equivariant to " + " and ".join(exact)) if exact else "positions may matter"
+    scales = check_scale(spec)
+    if scales > 1:
+        _check_sequence_scale(spec, scales)
+        parts.append(f"{scales} scales")
+        exactness = f"{exactness}; {ZOOMS_EXACTNESS}"
     return Symmetry(domain="sequence", group=group, translation=spec.translation,
                     summary=" and ".join(parts) if spec.translation else "; ".join(parts),
-                    exactness=("equivariant to " + " and ".join(exact)) if exact else "positions may matter")
+                    exactness=exactness, scales=scales)
+
+
+def _check_sequence_scale(spec: Spec, scales: int) -> None:
+    """What `scale N` on sequences does not lower beyond the rules every grid shares (symc.ir.scale)."""
+    if spec.hints.backbone == "attention":
+        raise spec.error("hint.backbone", f"'backbone attention' with 'scale {scales}' is not supported: the scale "
+                         "layers are convolutions; leave the hint out or use 'backbone conv'")
+    if spec.hints.boundary == "circular":
+        raise spec.error("hint.boundary", f"'boundary circular' with 'scale {scales}' is not supported: a zoom about "
+                         "the centre does not wrap around; leave the hint out")

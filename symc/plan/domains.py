@@ -11,6 +11,7 @@ from ..ir.graph import Architecture
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
 from .hardware import Hardware
+from .scale import SCALE_KERNEL, scale_kernel_reason, scale_reason
 from .sizing import _fit_budget, _replace, invariant_group_pooling
 
 DEFAULT_LENGTH = 256
@@ -58,27 +59,39 @@ def _finish(spec, symmetry, arch: Architecture, base, default_reason, unit) -> A
     return _replace(arch, widths=widths, head_hidden=widths[-1])
 
 
-def _position_encoding(spec: Spec, symmetry: Symmetry, backbone: str, reasons: dict) -> str:
-    """The position encoding the symmetry allows: rotary under translation, none without positions."""
+def _requested_encoding(spec: Spec) -> str:
+    """The position encoding hint ('auto' without one); 'radial' is refused here, as it is for point clouds only."""
     requested = spec.hints.position_encoding or "auto"
-    domain = symmetry.domain
-    if requested == "radial" and domain != "point cloud":
+    if requested == "radial":
         raise spec.error("hint.position_encoding", "'position encoding radial' encodes distances between points: "
                          "it is for point clouds")
-    if domain == "point cloud":
-        if requested not in ("auto", "radial"):
-            raise spec.error("hint.position_encoding", f"'position encoding {requested}' would give points an "
-                             "order or absolute coordinates, which breaks the declared permutation and rigid-motion "
-                             "symmetry: point clouds use 'radial' (distances), the automatic choice")
-        reasons["position encoding"] = "radial: layers see distances between points, invariant to the group"
-        return "radial"
-    if domain in ("set", "graph"):
-        if requested not in ("auto", "none"):
-            raise spec.error("hint.position_encoding", f"'position encoding {requested}' gives elements positions, "
-                             f"which breaks the declared permutation symmetry: {domain}s have no order; use none")
-        reasons["position encoding"] = "none: permutation symmetry, elements have no positions"
-        return "none"
-    # sequences
+    return requested
+
+
+def _point_encoding(spec: Spec, reasons: dict) -> str:
+    """Point clouds: distances between points, the only encoding their symmetry allows."""
+    requested = spec.hints.position_encoding or "auto"
+    if requested not in ("auto", "radial"):
+        raise spec.error("hint.position_encoding", f"'position encoding {requested}' would give points an "
+                         "order or absolute coordinates, which breaks the declared permutation and rigid-motion "
+                         "symmetry: point clouds use 'radial' (distances), the automatic choice")
+    reasons["position encoding"] = "radial: layers see distances between points, invariant to the group"
+    return "radial"
+
+
+def _unordered_encoding(spec: Spec, domain: str, reasons: dict) -> str:
+    """Sets and graphs: no positions at all."""
+    requested = _requested_encoding(spec)
+    if requested not in ("auto", "none"):
+        raise spec.error("hint.position_encoding", f"'position encoding {requested}' gives elements positions, "
+                         f"which breaks the declared permutation symmetry: {domain}s have no order; use none")
+    reasons["position encoding"] = "none: permutation symmetry, elements have no positions"
+    return "none"
+
+
+def _sequence_encoding(spec: Spec, symmetry: Symmetry, backbone: str, reasons: dict) -> str:
+    """Sequences: rotary (relative) positions under translation, none for convolutions."""
+    requested = _requested_encoding(spec)
     if backbone != "attention":
         if requested not in ("auto", "none"):
             raise spec.error("hint.position_encoding", f"'position encoding {requested}' is for 'backbone "
@@ -139,7 +152,7 @@ def sequence_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | N
                            ": 1D convolutions, stride 1, exact under shifts" +
                            (" and reversal (reversed filter copies on a 2-element group axis)"
                             if symmetry.order == 2 else ""))
-    encoding = _position_encoding(spec, symmetry, backbone, reasons)
+    encoding = _sequence_encoding(spec, symmetry, backbone, reasons)
     boundary = spec.hints.boundary or "zero"
     reasons["boundary"] = ("circular (hint): the sequence wraps around, circular shifts are exact"
                            if boundary == "circular" else "zero padding (default): say 'boundary circular' "
@@ -161,6 +174,9 @@ def sequence_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | N
     if spec.hints.kernel is not None:
         kernels = spec.hints.kernel * depth if len(spec.hints.kernel) == 1 else spec.hints.kernel
         reasons["kernel"] = "kernel hint"
+    elif symmetry.scales > 1:
+        kernels = (SCALE_KERNEL,) * depth
+        reasons["kernel"] = scale_kernel_reason(SCALE_KERNEL, symmetry.scales)
     else:
         kernels = (7,) + (5,) * (depth - 1)
         reasons["kernel"] = "7 then 5: a receptive field of several dozen steps at stride 1"
@@ -169,6 +185,9 @@ def sequence_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | N
                         norm=spec.hints.norm or "batch", activation=spec.hints.activation or "relu",
                         pooling=spec.hints.pooling or "max", boundary=boundary, backbone="conv",
                         position_encoding=encoding, layout=layout, reasons=reasons)
+    if symmetry.scales > 1:  # as on images: max over positions and scales for invariant outputs
+        arch = _replace(arch, global_pooling="max")
+        reasons["scales"] = scale_reason(symmetry.scales, dims=1)
     order = symmetry.order
     base = tuple(max(1, round(32 * 2 ** min(i, 2) / math.sqrt(order))) for i in range(depth))
     return _finish(spec, symmetry, arch, base, f"32..128 channels divided by sqrt(|G|) = sqrt({order})",
@@ -186,7 +205,7 @@ def set_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None =
                            if backbone == "attention" else
                            ("deepsets (hint)" if spec.hints.backbone else "deepsets (default)") +
                            ": per-element maps plus a pooled summary, linear in N")
-    encoding = _position_encoding(spec, symmetry, backbone, reasons)
+    encoding = _unordered_encoding(spec, "set", reasons)
     pooling = {"max": "max", "avg": "mean", None: "mean"}[spec.hints.pooling]
     reasons["pooling"] = (f"{pooling} over elements (hint)" if spec.hints.pooling else
                           "mean over elements: the same scale for every set size (padded elements skipped)")
@@ -214,7 +233,7 @@ def graph_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None
                         f"any N works; costs assume {size[0]} nodes")
     reasons["backbone"] = ("message passing: each node adds its neighbours' messages through the dense adjacency, "
                            "normalized by degree")
-    encoding = _position_encoding(spec, symmetry, "message passing", reasons)
+    encoding = _unordered_encoding(spec, "graph", reasons)
     pooling = {"max": "max", "avg": "mean", None: "mean"}[spec.hints.pooling]
     reasons["pooling"] = f"{pooling} over nodes for graph-level outputs"
     depth = _depth(spec, 3, reasons)
@@ -238,7 +257,7 @@ def point_cloud_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware 
                             if symmetry.rigid[:1] == "S" else "") +
                            ("; coordinates updated along differences of points for the vector output" if vector
                             else ""))
-    encoding = _position_encoding(spec, symmetry, "message passing", reasons)
+    encoding = _point_encoding(spec, reasons)
     reasons["pooling"] = "mean over points for invariant outputs"
     depth = _depth(spec, 3, reasons)
     channels = spec.domain.channels

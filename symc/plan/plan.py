@@ -12,7 +12,7 @@ from ..spec.errors import SpecError
 from ..spec.model import Spec
 from .cost import DTYPE_BYTES, ConvShape, TrainingMemory, choose_conv, direct_flops, training_memory
 from .hardware import Hardware, TargetError, resolve
-from .scale import scale_conv_cost, scale_exactness
+from .scale import scale_conv_cost
 
 DEFAULT_BATCH = 8
 
@@ -71,14 +71,8 @@ class Plan:
         return self.architecture.min_size
 
     def exactness(self) -> str:
-        if self.symmetry.scales > 1:  # before the hue wording: zooms stay approximate with hue too
-            return scale_exactness(self.symmetry)
-        if self.symmetry.exactness:
-            return self.symmetry.exactness
-        if self.symmetry.right_angles_only:
-            return "exact for every group element (rotations by multiples of 90 degrees and mirrors) at every size"
-        return ("exact for the right-angle subgroup; other rotations steer band-limited filters "
-                "and are approximate")
+        """How exactly the model respects each part of its group (each domain's analysis words it)."""
+        return self.symmetry.exactness
 
     def to_dict(self) -> dict:
         memory = self.training_memory

@@ -1,7 +1,6 @@
 """Planner facts for the scale axis of images: kernel choice, reasons, and the cost of one layer at every scale."""
 from __future__ import annotations
 
-from ..groups import has_hue
 from ..nn.scalesize import (HERMITE_ORDER, SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders,
                              scale_kernel_sizes)
 from .cost import ConvShape, conv_time, direct_flops
@@ -50,21 +49,3 @@ def scale_conv_cost(graph, name: str, batch: int, hardware, dtype: str) -> tuple
     reason = (f"direct: one convolution per scale ({grids}{window}); filters from {data['params']:,} "
               "basis coefficients")
     return flops, time, reason
-
-
-def scale_exactness(symmetry) -> str:
-    """How exact a model with `scale N` is: zooms approximate, the finite group as without scales."""
-    zooms = "approximate for zooms by the scale step (the top scale has no scale above it)"
-    group = symmetry.group
-    if symmetry.order == 1:
-        return zooms
-    hue = has_hue(group)
-    if hue and group.planar_order == 1:
-        return f"exact for hue rotations; {zooms}"
-    if symmetry.right_angles_only:
-        angles = ("exact for hue rotations, rotations by multiples of 90 degrees and mirrors" if hue else
-                  "exact for rotations by multiples of 90 degrees and mirrors")
-    else:
-        angles = ("exact for hue rotations and the right-angle subgroup" if hue else
-                  "exact for the right-angle subgroup") + ", approximate for other rotations"
-    return f"{angles}; {zooms}"

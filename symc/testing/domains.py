@@ -14,6 +14,7 @@ import torch
 
 from .common import CONSTANT_OUTPUT, EXACT_TOLERANCE, ModelError, _eval_mode, _first_line, _rms, _spec_text
 from .report import Report, Row
+from .scale import SCALE_TOLERANCE
 
 Inputs = tuple  # the model's positional inputs, float64
 
@@ -45,6 +46,14 @@ class DomainTester:
     def header(self) -> list[str]:
         raise NotImplementedError
 
+    def zooms_declared(self) -> bool:
+        return False
+
+    def zooms(self, size: tuple[int, ...], batch: int, generator: torch.Generator) -> list[tuple[str, Inputs, Inputs]]:
+        """Approximate moves (name, smooth inputs, the same inputs zoomed), compared on invariant outputs with
+        SCALE_TOLERANCE; none unless the domain declares scales."""
+        return []
+
 
 def tester_check(tester_class) -> Callable:
     """The 'tester' hook of a domain whose moves `tester_class` (a DomainTester) lists."""
@@ -65,12 +74,15 @@ def run_tester(tester: DomainTester, module: torch.nn.Module, spec, *, sizes: Se
         for index, size in enumerate(sizes):
             generator = torch.Generator().manual_seed(seed + index)
             rows += _check_size(runner, tester, size, batch, generator)
+            rows += _check_zooms(runner, tester, size, batch, generator)
     size_text = ", ".join("x".join(str(s) for s in size) for size in sizes)
     outputs = ", ".join(f"{k}: {output.kind} {output.size}" for k, output in enumerate(spec.outputs))
     header = [f"symc check: {_spec_text(spec)}",
               f"sizes {size_text}; batch {batch}; seed {seed}; {str(dtype).replace('torch.', '')}; eval mode",
               f"outputs {outputs}",
               "error = RMS(f(g.x) - g.f(x)) / RMS(f(x) - its mean over the batch)",
+              f"exact actions: white-noise inputs, tolerance {EXACT_TOLERANCE:g}"
+              if tester.zooms_declared() else
               f"every action below is exact: white-noise inputs, tolerance {EXACT_TOLERANCE:g}"]
     return Report(rows, header=header + tester.header() + [""])
 
@@ -130,6 +142,29 @@ def _check_size(runner: _Runner, tester: DomainTester, size, batch: int, generat
                 continue
             expected = move.output(output.kind, y[k])
             rows.append(row(move.name, k, float(_rms(y_g[k] - expected) / scales[k])))
+    return rows
+
+
+def _check_zooms(runner: _Runner, tester: DomainTester, size, batch: int, generator: torch.Generator) -> list[Row]:
+    """Rows comparing invariant outputs on smooth inputs and on the same inputs zoomed (approximate moves)."""
+    def row(element: str, output: int | None, error: float, note: str = "") -> Row:
+        return Row(size, element, output, error, SCALE_TOLERANCE, False, error <= SCALE_TOLERANCE, note)
+
+    rows = []
+    for name, x, zoomed in tester.zooms(size, batch, generator):
+        try:
+            y, y_g = runner(x), runner(zoomed)
+        except ModelError as error:
+            rows.append(row(name, None, float("nan"), f"on smooth inputs: {error}"))
+            continue
+        for k, output in enumerate(runner.outputs):
+            if output.kind != "invariant":
+                continue
+            scale = _spread(y[k])
+            if scale is None:
+                rows.append(row(name, k, float("nan"), "output does not vary with the input: nothing to compare"))
+                continue
+            rows.append(row(name, k, float(_rms(y_g[k] - y[k]) / scale)))
     return rows
 
 

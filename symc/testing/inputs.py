@@ -113,3 +113,42 @@ class BlobScene:
             blob = torch.exp(-0.5 * ((along / major) ** 2 + (across / minor) ** 2))
             image += self.amplitudes[:, j, :, None, None] * blob[:, None]
         return image * soft_disk(height, width)
+
+
+# ---------------------------------------------------------------- smooth signals on a line (sequence zooms)
+
+BUMP_WIDTH = 2.5       # Gaussian standard deviation of a bump, in samples
+LENGTH_PER_BUMP = 6.0  # one bump per this many samples of the signal's support, at least MIN_BLOBS
+
+
+@dataclass(frozen=True)
+class BumpTrain:
+    """A smooth 1D signal: a sum of Gaussian bumps about the sequence centre, drawn again at any zoom.
+
+    As BlobScene for images: a zoom about the centre cannot be resampled exactly, so the zoomed signal is the same
+    bumps with positions and widths scaled, sampled again (an exact sample of the zoomed continuous signal).
+    """
+
+    centres: torch.Tensor     # (B, K) offsets from the centre (L-1)/2
+    amplitudes: torch.Tensor  # (B, K, C)
+    size: float = 1.0
+
+    @classmethod
+    def random(cls, batch: int, channels: int, length: int, generator: torch.Generator,
+               zoom: float = 1.0) -> "BumpTrain":
+        """Random bumps within a support small enough that the train zoomed in by `zoom` stays inside the ends."""
+        reach = max(length / 2 - 1 - 2 * BUMP_WIDTH * zoom, 1.0) / zoom
+        count = max(MIN_BLOBS, round(2 * reach / LENGTH_PER_BUMP))
+        centres = reach * (2 * torch.rand(batch, count, generator=generator, dtype=torch.float64) - 1)
+        amplitudes = torch.randn(batch, count, channels, generator=generator, dtype=torch.float64)
+        return cls(centres, amplitudes)
+
+    def zoomed(self, factor: float) -> "BumpTrain":
+        return BumpTrain(self.centres * factor, self.amplitudes, self.size * factor)
+
+    def render(self, length: int) -> torch.Tensor:
+        """(B, C, L) samples of the signal."""
+        t = torch.arange(length, dtype=torch.float64) - (length - 1) / 2
+        d = t[None, None, :] - self.centres[:, :, None]                               # (B, K, L)
+        bumps = torch.exp(-0.5 * (d / (BUMP_WIDTH * self.size)) ** 2)
+        return torch.einsum("bkc,bkl->bcl", self.amplitudes, bumps)

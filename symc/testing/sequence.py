@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 
 from .domains import tester_check, DomainTester, Move, identity_move, parse_sizes
+from .inputs import BumpTrain
+from .scale import SCALE_STEP, SCALE_TOLERANCE, scale_count
 
 DEFAULT_LENGTHS = [(32,), (33,)]
 
@@ -17,6 +19,10 @@ class SequenceTester(DomainTester):
         self.spec = spec
         self.reversal = any(f.kind == "time reversal" for f in spec.symmetry)
         self.circular = spec.translation and spec.hints.boundary == "circular"
+        self.scales = scale_count(spec)
+        if self.scales > 1 and any(output.kind != "invariant" for output in spec.outputs):
+            raise ValueError("symc check: scale symmetry is tested on invariant outputs only (a zoom moves features "
+                             "along the scale axis and out of the frame)")
 
     def sizes(self, sizes):
         default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_LENGTHS
@@ -42,6 +48,17 @@ class SequenceTester(DomainTester):
                 moves.append(move(f"reversal, shift {s}", lambda t, s=s: torch.roll(torch.flip(t, dims=(-1,)), s, -1)))
         return moves
 
+    def zooms_declared(self):
+        return self.scales > 1
+
+    def zooms(self, size, batch, generator):
+        if self.scales == 1:
+            return []
+        train = BumpTrain.random(batch, self.spec.domain.channels, size[0], generator, zoom=SCALE_STEP ** 2)
+        x = (train.render(size[0]),)
+        return [(f"zoom in x{SCALE_STEP:.3g}", x, (train.zoomed(SCALE_STEP).render(size[0]),)),
+                (f"zoom out x{SCALE_STEP:.3g}", x, (train.zoomed(1 / SCALE_STEP).render(size[0]),))]
+
     def expected_shape(self, kind, k, inputs):
         batch, _, length = inputs[0].shape
         return (batch, k) if kind == "invariant" else (batch, k, length)
@@ -50,6 +67,9 @@ class SequenceTester(DomainTester):
         actions = ", ".join(filter(None, ["circular shifts torch.roll(x, s, dims=-1)" if self.circular else "",
                                           "time reversal torch.flip(x, dims=(-1,))" if self.reversal else ""]))
         lines = [f"actions: {actions or 'the identity only (the model must be deterministic)'}"]
+        if self.scales > 1:
+            lines.append(f"zooms (in and out by {SCALE_STEP:.4g} about the centre): smooth bump trains redrawn "
+                         f"zoomed, invariant outputs compared; tolerance {SCALE_TOLERANCE:g}")
         if self.spec.translation and not self.circular:
             lines.append("not tested: translations (zero boundary: a shift moves content off the ends; with "
                          "'boundary circular' the tester checks circular shifts)")
