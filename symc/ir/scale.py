@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..groups import has_hue
-from ..nn.scalesize import SCALE_WINDOW, hermite_orders, scale_kernel_sizes
+from ..sizes import SCALE_WINDOW, hermite_orders, scale_kernel_sizes
 from ..spec.model import Spec
 
 # Every layer keeps one copy of its features per scale, and scale s's grid is about sqrt(2)^s times the kernel

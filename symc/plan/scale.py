@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from ..groups import has_hue
-from ..nn.scalesize import (HERMITE_ORDER, SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders,
-                             scale_kernel_sizes)
+from ..sizes import HERMITE_ORDER, SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders, scale_kernel_sizes
 from .cost import ConvShape, conv_time, direct_flops
 
 SCALE_DOWNSAMPLE_REASON = ("none: strided pooling samples each scale on a grid that a zoom does not map onto "
