@@ -39,7 +39,8 @@ def moves_text(group, dims: int) -> str:
             2: "The axes are (row, column): a quarter turn is torch.rot90(x, 1, dims=(-2, -1)), the mirror reverses "
                "columns.",
             3: "The axes are (D, H, W): a cube symmetry permutes and reverses them."}[dims]
-    return ("# GROUP_MOVES[g] = (source, flips, angle): how element g moves a map's grid and its filters. First steer by\n"
+    return ("# GROUP_MOVES[g] = (source, flips, angle): how element g moves a map's grid and its filters. First steer "
+            "by\n"
             "# `angle` radians in the plane of the last two axes (rotations by other than right angles, through\n"
             "# band-limited filters; 0 otherwise), then output axis b reads input axis source[b], reversed where\n"
             f"# flips[b] is 1 (exact index moves). {axes}\n"

@@ -109,12 +109,11 @@ class GroupConv(torch.nn.Module):
 
     def expand_weight(self) -> torch.Tensor:
         """The whole filter bank (to + ro * order, ti + ri * order, *kernel)."""
-        taps = self.kernel_size ** self.dims
         tt, tr, rt, rr = self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr
-        return self.copies(tt.reshape(tt.shape[0], tt.shape[1], taps) if tt is not None else None,
-                           tr.reshape(tr.shape[0], tr.shape[1], taps) if tr is not None else None,
-                           rt.reshape(rt.shape[0], rt.shape[1], taps) if rt is not None else None,
-                           rr.reshape(rr.shape[0], rr.shape[1], self.order, taps) if rr is not None else None)
+        return self.copies(tt.reshape(tt.shape[0], tt.shape[1], -1) if tt is not None else None,
+                           tr.reshape(tr.shape[0], tr.shape[1], -1) if tr is not None else None,
+                           rt.reshape(rt.shape[0], rt.shape[1], -1) if rt is not None else None,
+                           rr.reshape(rr.shape[0], rr.shape[1], self.order, -1) if rr is not None else None)
 
     def filter_bank(self) -> torch.Tensor:
         # Scripted, traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into

@@ -7,7 +7,8 @@ centre. Steering rotates the filter inside a band-limited basis of smooth rings 
 element steers, every copy is projected onto that basis, so copies a right angle apart differ by an exact index move.
 
 A channel action (hue rotations turning RGB) mixes the first input channels of a filter whose inputs are plain
-channels: the copy for g reads its input through g's inverse, W_g = g(W) A_g^-1, so conv(A_h x, W_g) = conv(x, W_(h^-1 g)).
+channels: the copy for g reads its input through g's inverse, W_g = g(W) A_g^-1, so that
+conv(A_h x, W_g) = conv(x, W_(h^-1 g)).
 
 A whole bank is built in one gather per kind of output (`FilterCopies`): each copy's entries are entries of a few
 versions of the base filters (one per distinct steering angle and channel action, made by one small matmul each)
