@@ -111,20 +111,20 @@ def plain_conv(layer: torch.nn.Module) -> torch.nn.Module:
     """The plain torch conv of a symc group convolution's expanded shape, holding its expanded filters."""
     with torch.no_grad():
         bank = layer.expand_weight().detach().clone()
+        bias = layer.expanded_bias()
     out_channels, in_channels = bank.shape[:2]
     dims = bank.dim() - 2
-    circular = getattr(layer, "boundary", "zero") == "circular"
     conv_class = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}[dims]
     conv = conv_class(in_channels, out_channels, layer.kernel_size, padding=layer.kernel_size // 2,
-                      bias=layer.bias is not None, padding_mode="circular" if circular else "zeros")
+                      bias=bias is not None, padding_mode="circular" if layer.boundary == "circular" else "zeros")
     with torch.no_grad():
         conv.weight.copy_(bank)
-        if layer.bias is not None:
-            conv.bias.copy_(layer.bias.detach().repeat_interleave(layer.order))
+        if bias is not None:
+            conv.bias.copy_(bias.detach())
     return ChannelsLast(conv) if getattr(layer, "channels_last", False) else conv
 
 
-GROUP_CONVS = ("GroupLift2d", "GroupConv2d", "RegularConvNd")
+GROUP_CONVS = ("GroupConv",)
 
 
 def make_twin(model: torch.nn.Module) -> torch.nn.Module:

@@ -141,7 +141,7 @@ OTHER_DOMAINS = {
     "mixed-all-invariant": "image 2x12x12; rotation 4; invariant fraction 1; invariant output 2; width 4; depth 1",
     "positions-c4": "image 2x12x12; no translation; rotation 4; invariant output 2; width 4; depth 1",
     "positions-coordinates": "image 2x12x12; no translation; invariant output 2; width 4; depth 1",
-    # Hue lifts with trivial outputs or position channels (HueMixedLift2d), and the hue x scale lift.
+    # Hue lifts with trivial outputs or position channels (channel actions on a mixed lift), and the hue x scale lift.
     "hue-mixed-positions": ("image 3x12x12; no translation; rotation 4 x hue 3; invariant fraction 0.5; "
                             "invariant output 2; width 6; depth 1"),
     "hue-scale": "image 3x20x20; hue 3 x scale 2; invariant output 2; widths 4,8",

@@ -14,8 +14,8 @@ import symc
 from symc.cli import main
 from symc.groups import DihedralGroup, DirectProduct, hue_matrix, hue_of, image_group, point_group
 from symc.groups.actions import act_fields, act_hue, act_image, act_input
-from symc.nn.hue import HueLift2d
-from symc.nn.huemixed import HueMixedLift2d
+from symc.groups.moves import channel_actions, grid_moves
+from symc.nn.conv import GroupConv, hue_rotations
 from symc.plan.sizing import plain_channels
 from symc.spec import parse
 from symc.testing import EXACT_TOLERANCE, check
@@ -94,15 +94,18 @@ def test_products_are_groups_and_their_regular_table_is_a_representation(text):
 
 
 def test_the_layer_and_the_tester_compute_the_same_hue_matrices_independently():
-    from symc.nn.hue import HueLift2d, hue_rotations
     hue = [(k, n) for n in (2, 3, 5, 6, 8) for k in range(n)]
     judged = hue_rotations(hue)
     judge = torch.tensor([hue_matrix(k, n) for k, n in hue], dtype=torch.float64)
     assert torch.allclose(judged, judge, atol=1e-15)
     permutation = torch.tensor([[0.0, 0, 1], [1, 0, 0], [0, 1, 0]], dtype=torch.float64)
     assert torch.equal(hue_rotations([(1, 3)])[0], permutation)   # red to green, exactly
-    with pytest.raises(ValueError, match="3 \\(RGB\\) channels"):
-        HueLift2d(1, 2, 3, [(0, 0, 1)] * 3, [(k, 3) for k in range(3)])
+    # the groups' channel actions (symc.groups.moves) are these matrices too
+    group = group_of("image; D4 x hue 6")
+    actions = torch.tensor(channel_actions(group), dtype=torch.float64)
+    assert torch.allclose(actions, hue_rotations([hue_of(group, i) for i in range(48)]), atol=1e-15)
+    with pytest.raises(ValueError, match="the first 3 input channels \\(RGB for hue rotations\\), got 1"):
+        GroupConv((1, 0), (0, 2), 3, grid_moves(group, 2), group.regular_table(), channel_actions(group))
 
 
 def test_groups_without_hue_are_the_planar_groups_unchanged():
@@ -140,7 +143,7 @@ def test_hue_models_are_exact_for_every_element_and_output(name, size):
         assert report64.ok and report64.max_error < 1e-9, str(report64)
 
 
-# ---------------------------------------------------------------- the group axis moves as docs/spec-language.md §5.2 says
+# ---------------------------------------------------------------- the group axis moves as the README says
 
 def rotated(x, r):
     return torch.rot90(x, r, dims=(-2, -1))
@@ -164,7 +167,7 @@ def test_c4_times_hue_roll_the_group_axis_viewed_as_rotations_by_hues():
 
 
 def d4_times_hue_inverse_then(g, h, hues: int = 3):
-    """Index of g^-1 h in D4 x hue K from the formulas of docs/spec-language.md §5.2 alone: (m, r, k) has index (m*4 + r)*K + k and
+    """Index of g^-1 h in D4 x hue K from the README's formulas alone: (m, r, k) has index (m*4 + r)*K + k and
     (m1, r1)(m2, r2) = (m1 xor m2, r1 + (-1)^m1 r2 mod 4), hue steps adding mod K."""
     (m1, r1, k1), (m2, r2, k2) = g, h
     mi, ri, ki = m1, (r1 if m1 else (-r1) % 4), (-k1) % hues   # a mirror image is its own inverse
@@ -302,10 +305,11 @@ HUE_FIELDS = "image 3x13x13; C4 x hue 3; equivariant output 1 fields; orientatio
 HUE_ONLY = "image 3x13x13; hue 3; orientation output 2; depth 2; width 3"
 BREAKS = {
     "colours mixed by the rotation instead of its inverse": (HUE_FIELDS, (
-        "        self.hue_inverse = hue_rotations(hue).transpose(1, 2).contiguous()\n",
-        "        self.hue_inverse = hue_rotations(hue).contiguous()\n")),
+        "                block[:size, :size] = torch.linalg.inv(matrices[chan.index(version)])\n",
+        "                block[:size, :size] = matrices[chan.index(version)]\n")),
     "one copy's colours not mixed": (HUE_FIELDS, (
-        "torch.matmul(base, inverse[g])", "torch.matmul(base, inverse[g if g != 4 else 0])")),
+        "        self.channel_versions = len(keys)\n",
+        "        chan[4] = 0\n        self.channel_versions = len(keys)\n")),
     "wrong row of GROUP_HUE": (HUE_ONLY, ("    (1, 3),\n    (2, 3),\n)", "    (2, 3),\n    (2, 3),\n)")),
 }
 
@@ -362,11 +366,14 @@ def test_hue_example_specs_pass_symc_check(path, tmp_path, capsys):
 def test_generated_files_carry_the_hue_table_and_only_when_needed():
     source = symc.compile("image 3x16x16; D4 x hue 3; invariant output 2").source
     assert "GROUP_HUE = (\n    (0, 3),\n    (1, 3),\n    (2, 3),\n    (0, 3)," in source
-    assert "HueLift2d(3, " in source and "GroupLift2d(" not in source.split("class Model")[1]
+    model = source.split("class Model")[1]
+    assert re.search(r"GroupConv\(\(3, 0\), \(0, \d+\), 5, GROUP_MOVES, GROUP_TABLE, "
+                     r"actions=hue_rotations\(GROUP_HUE\)\)", model)
+    assert model.count("actions=hue_rotations") == 1   # the lifting alone turns colours: later layers see fields
     assert source == symc.compile("image 3x16x16; D4 x hue 3; invariant output 2").source
     assert not any(line.startswith(("import symc", "from symc")) for line in source.splitlines())
     plain = symc.compile("image 3x16x16; D4; invariant output 2").source
-    assert "GROUP_HUE" not in plain and "HueLift2d" not in plain and "hue_rotations" not in plain
+    assert "GROUP_HUE" not in plain and "actions=hue_rotations" not in plain and "hue_rotations" not in plain
 
 
 def test_default_widths_divide_plain_channels_by_the_square_root_of_the_product_order():
@@ -401,9 +408,9 @@ def gap(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def lift_for(group, extra: int, trivial: int, fields: int, kernel: int = 3):
-    spatial = [group.spatial(i) for i in range(group.order)]
     hues = [hue_of(group, i) for i in range(group.order)]
-    return HueMixedLift2d(3 + extra, trivial, fields, kernel, spatial, hues).double()
+    return GroupConv((3 + extra, 0), (trivial, fields), kernel, grid_moves(group, 2), group.regular_table(),
+                     hue_rotations(hues)).double()
 
 
 LIFT_GROUPS = ["image; C4 x hue 3", "image; D4 x hue 3", "image; hue 2", "image; flip x hue 6", "image; hue 5"]
@@ -445,15 +452,21 @@ def test_trivial_outputs_see_rgb_as_grey_alone_for_every_hue_order(text):
     assert torch.allclose(bank[:, 0], spatial_mean, atol=1e-14)
 
 
-def test_without_trivial_outputs_or_extra_channels_it_is_the_hue_lift():
+def test_the_hue_lift_is_the_spatial_lift_of_colour_mixed_filters():
+    # Copy g of the hue lift is the spatial lift's copy of the base filter with its RGB inputs mixed by g's inverse
+    # hue rotation: W_g = g(W) R_g^-1 (turning R, G, B the other way round on the filter's side).
     group = group_of("image; D4 x hue 3")
     torch.manual_seed(0)
     lift = lift_for(group, 0, 0, 2)
-    plain = HueLift2d(3, 2, 3, [group.spatial(i) for i in range(group.order)],
-                      [hue_of(group, i) for i in range(group.order)]).double()
+    plain = GroupConv((3, 0), (0, 2), 3, grid_moves(group, 2), group.regular_table()).double()
     with torch.no_grad():
-        plain.weight.copy_(lift.weight_tr)
-    assert torch.equal(lift.expand_weight(), plain.expand_weight())
+        plain.weight_tr.copy_(lift.weight_tr)
+    copies = lift.expand_weight().reshape(2, 24, 3, 3, 3)
+    spatial = plain.expand_weight().reshape(2, 24, 3, 3, 3)
+    for g in range(24):
+        inverse = torch.tensor(hue_matrix(-hue_of(group, g)[0], 3), dtype=torch.float64)
+        assert torch.allclose(copies[:, g], torch.einsum("od...,dc->oc...", spatial[:, g], inverse), atol=1e-15)
+    assert torch.equal(copies[:, ::3], spatial[:, ::3])   # elements without a hue step: the spatial lift itself
 
 
 COMBINED = {
@@ -487,8 +500,10 @@ def test_hue_with_mixed_fields_and_positions_is_exact(name, size):
     assert len(report.rows) == compiled.plan.symmetry.order * len(compiled.spec.outputs)
     assert all(row.exact for row in report.rows) and report.max_error < EXACT_TOLERANCE
     assert any(row.element.endswith(("hue 120", "hue 180", "hue 72")) for row in report.rows)
-    source = compiled.source
-    assert "HueMixedLift2d(" in source.split("class Model")[1] and "HueLift2d(" not in source.split("class Model")[1]
+    text = compiled.source.split("class Model")[1]
+    lift = re.search(r"GroupConv\(\((\d+), 0\), \((\d+), (\d+)\), .*actions=hue_rotations\(GROUP_HUE\)", text)
+    # the lifting turns the colours; position channels or trivial outputs make it a mixed one
+    assert lift and (int(lift.group(1)) > 3 or int(lift.group(2)) > 0) and text.count("actions=hue_rotations") == 1
     assert compiled.plan.params == sum(p.numel() for p in model.parameters())
     if size == 16 and "positions" not in name:   # no approximation anywhere (positions are computed in float32)
         report64 = check(model.double(), compiled.spec, dtype=torch.float64)
@@ -497,9 +512,12 @@ def test_hue_with_mixed_fields_and_positions_is_exact(name, size):
 
 def test_position_channels_enter_the_lift_unturned_and_hue_alone_gets_coordinates():
     compiled = symc.compile("image 3x12x12; no translation; rotation 4; hue 3; invariant output 2; depth 1; width 2")
-    assert 'ImagePositions2d("cyclic", 4)' in compiled.source and "HueMixedLift2d(6, 0, 2, " in compiled.source
+    assert 'ImagePositions("cyclic", 4)' in compiled.source
+    assert "GroupConv((6, 0), (0, 2), 5, GROUP_MOVES, GROUP_TABLE, actions=hue_rotations(GROUP_HUE))" in compiled.source
     hue_alone = symc.compile("image 3x12x12; no translation; hue 3; invariant output 2; depth 2; width 6")
-    assert 'ImagePositions2d("coordinates")' in hue_alone.source and "HueMixedLift2d(5, 0, 6, " in hue_alone.source
+    assert 'ImagePositions("coordinates")' in hue_alone.source
+    assert ("GroupConv((5, 0), (0, 6), 5, GROUP_MOVES, GROUP_TABLE, actions=hue_rotations(GROUP_HUE))"
+            in hue_alone.source)
     assert "position encoding: coordinates (auto)" in str(hue_alone.plan)
     # with x, y channels the model responds to where a colour blob is, and not to its hue
     torch.manual_seed(0)
@@ -512,11 +530,17 @@ def test_position_channels_enter_the_lift_unturned_and_hue_alone_gets_coordinate
 
 
 def test_files_without_both_features_keep_their_lifts():
-    for text, lift in [("image 3x12x12; C4 x hue 3; invariant output 2", "HueLift2d(3, "),
-                       ("image 3x12x12; C4; invariant fraction 0.5; invariant output 2", "MixedConv2d(3, 0, "),
-                       ("image 3x12x12; C4; no translation; invariant output 2", "GroupLift2d(6, ")]:
+    for text, lift in [("image 3x12x12; C4 x hue 3; invariant output 2",
+                        r"GroupConv\(\(3, 0\), \(0, \d+\), 5, GROUP_MOVES, GROUP_TABLE, "
+                        r"actions=hue_rotations\(GROUP_HUE\)\)"),
+                       ("image 3x12x12; C4; invariant fraction 0.5; invariant output 2",
+                        r"GroupConv\(\(3, 0\), \([1-9]\d*, \d+\), 5, GROUP_MOVES, GROUP_TABLE\)"),
+                       ("image 3x12x12; C4; no translation; invariant output 2",
+                        r"GroupConv\(\(6, 0\), \(0, \d+\), 5, GROUP_MOVES, GROUP_TABLE\)")]:
         source = symc.compile(text).source
-        assert lift in source and "HueMixedLift2d" not in source, text
+        # the lifting alone reads plain channels (and turns colours only under hue)
+        assert re.search(lift, source) and source.count("actions=hue_rotations") == ("hue" in text), text
+        assert len(re.findall(r"GroupConv\(\([1-9]\d*, 0\)", source)) == 1, text
 
 
 HUE_MIXED = ("image 3x13x13; C4 x hue 3; invariant fraction 0.5; invariant output 2; orientation output 2; "
@@ -524,15 +548,17 @@ HUE_MIXED = ("image 3x13x13; C4 x hue 3; invariant fraction 0.5; invariant outpu
 HUE_POSITIONS = "image 3x14x14; no translation; rotation 4; hue 3; invariant output 2; depth 2; width 4"
 MIXED_BREAKS = {
     # trivial filters averaged over the rotations only (elements with hue step 0): they still see colour
-    "trivial filters not averaged over hue": (HUE_MIXED, "        tt = tt.mean(dim=0)\n",
-                                              "        tt = tt[::3].mean(dim=0)\n"),
+    "trivial filters not averaged over hue": (
+        HUE_MIXED, "symmetric.reshape(self.out_trivial, order, ti * taps).mean(dim=1)",
+        "symmetric.reshape(self.out_trivial, order, ti * taps)[:, ::3].mean(dim=1)"),
     # the lift of main before hue and mixed fields met: no colour mixing at all
-    "plain mixed lift": (HUE_MIXED, "HueMixedLift2d(3, 2, 2, 5, GROUP_SPATIAL, GROUP_HUE)",
-                         "MixedConv2d(3, 0, 2, 2, 5, GROUP_SPATIAL, GROUP_TABLE)"),
+    "plain mixed lift": (HUE_MIXED, "GroupConv((3, 0), (2, 2), 5, GROUP_MOVES, GROUP_TABLE, "
+                                    "actions=hue_rotations(GROUP_HUE))",
+                         "GroupConv((3, 0), (2, 2), 5, GROUP_MOVES, GROUP_TABLE)"),
     # the three position channels (radius, cos 4theta, sin 4theta) turned by the hue as if they were colours
-    "position channels turned": (HUE_POSITIONS, ".permute(0, 3, 1, 2), extra]",
-                                 ".permute(0, 3, 1, 2), torch.matmul(extra.permute(0, 2, 3, 1), inverse[g])"
-                                 ".permute(0, 3, 1, 2)]"),
+    "position channels turned": (HUE_POSITIONS, "                blocks.append(block)\n",
+                                 "                block[size:2 * size, size:2 * size] = block[:size, :size]\n"
+                                 "                blocks.append(block)\n"),
 }
 
 

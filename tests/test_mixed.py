@@ -1,9 +1,9 @@
 """Mixed invariant/regular fields (`invariant fraction F`) and rotation-invariant positions (`no translation`).
 
-- symc/nn/mixed.py: each of the four blocks of MixedConv2d is exactly equivariant on its own and all together, the
-  blocks are the lifting and group convolutions they claim to be, and the norms, pools and orientation map keep
-  the symmetry; symc/nn/positions.py: every channel is exactly unchanged by the group's right angles and mirrors,
-  and the channels a group must not get (sin for mirrors, cos(N theta) for odd N) are not.
+- symc/nn: each of the four blocks of GroupConv between mixed field types is exactly equivariant on its own and all
+  together, the blocks are the lifting and group convolutions they claim to be, and the norms, pools and orientation
+  map keep the symmetry; symc/nn/positions.py: every channel is exactly unchanged by the group's right angles and
+  mirrors, and the channels a group must not get (sin for mirrors, cos(N theta) for odd N) are not.
 - Compiled models pass `symc check` exactly at odd and even sizes, F = 0 gives the same file as no hint, F = 1
   has only symmetric filters, parameters are exact, FLOPs agree with torch's counter, budgets land within 10%.
 - A `no translation` model responds to where an object is while staying exactly C4-invariant; the same spec with
@@ -23,9 +23,11 @@ from symc.cli import main
 from symc.groups import CyclicGroup, DihedralGroup, is_exact
 from symc.groups.actions import act_fields, act_image, act_orientation
 from symc.ir.fields import split_width
-from symc.nn.conv import GroupConv2d, GroupLift2d
-from symc.nn.mixed import MixedConv2d, MixedFieldLinear, MixedFieldNorm2d, MixedGroupPool
-from symc.nn.positions import ImagePositions2d, image_positions
+from symc.groups.moves import grid_moves
+from symc.nn.conv import GroupConv
+from symc.nn.filters import move_filters
+from symc.nn.layers import FieldLinear, FieldNorm, FieldPool
+from symc.nn.positions import ImagePositions, image_positions
 from symc.testing import check
 
 GROUPS = [CyclicGroup(4), DihedralGroup(4), CyclicGroup(8), DihedralGroup(2), DihedralGroup(1)]
@@ -33,7 +35,7 @@ SPECS = Path(__file__).parent.parent / "specs"
 
 
 def tables(group):
-    return [group.spatial(i) for i in range(group.order)], group.regular_table()
+    return grid_moves(group, 2), group.regular_table()
 
 
 def exact_elements(group):
@@ -64,8 +66,8 @@ BLOCKS = {"trivial->trivial": (2, 0, 3, 0), "trivial->regular": (2, 0, 0, 3), "r
 def test_each_block_of_the_mixed_conv_is_exactly_equivariant(group, block, size):
     ti, ri, to, ro = BLOCKS[block]
     torch.manual_seed(0)
-    spatial, table = tables(group)
-    conv = MixedConv2d(ti, ri, to, ro, 5, spatial, table, bias=True).double()
+    moves, table = tables(group)
+    conv = GroupConv((ti, ri), (to, ro), 5, moves, table, bias=True).double()
     with torch.no_grad():
         conv.bias.normal_()
     x = torch.randn(2, ti + ri * group.order, size, size, dtype=torch.float64)
@@ -77,13 +79,13 @@ def test_each_block_of_the_mixed_conv_is_exactly_equivariant(group, block, size)
 
 def test_the_blocks_are_the_lifting_and_group_convolutions_and_the_symmetric_filter_is_symmetric():
     group = DihedralGroup(4)
-    spatial, table = tables(group)
+    moves, table = tables(group)
     torch.manual_seed(0)
-    conv = MixedConv2d(2, 3, 4, 5, 3, spatial, table)
-    lift, regular = GroupLift2d(2, 5, 3, spatial), GroupConv2d(3, 5, 3, spatial, table)
+    conv = GroupConv((2, 3), (4, 5), 3, moves, table)
+    lift, regular = GroupConv((2, 0), (0, 5), 3, moves, table), GroupConv((0, 3), (0, 5), 3, moves, table)
     with torch.no_grad():
-        lift.weight.copy_(conv.weight_tr)
-        regular.weight.copy_(conv.weight_rr)
+        lift.weight_tr.copy_(conv.weight_tr)
+        regular.weight_rr.copy_(conv.weight_rr)
     bank = conv.expand_weight()
     assert bank.shape == (4 + 5 * 8, 2 + 3 * 8, 3, 3)
     assert torch.equal(bank[4:, :2], lift.expand_weight())
@@ -95,16 +97,16 @@ def test_the_blocks_are_the_lifting_and_group_convolutions_and_the_symmetric_fil
     # regular -> trivial: input slot h holds copy h of one base filter per field pair
     slots = bank[:4, 2:].reshape(4, 3, 8, 3, 3)
     for h in range(8):
-        assert torch.equal(slots[:, :, h], conv.transforms(conv.weight_rt, h))
+        assert torch.equal(slots[:, :, h], move_filters(conv.weight_rt, moves[h].source, moves[h].flips))
     assert sum(p.numel() for p in conv.parameters()) == 9 * (4 * 2 + 5 * 2 + 4 * 3 + 5 * 3 * 8)
 
 
 def test_mixed_conv_fft_matches_direct_and_the_eval_cache_follows_every_block():
     group = CyclicGroup(4)
-    spatial, table = tables(group)
+    moves, table = tables(group)
     torch.manual_seed(0)
-    direct = MixedConv2d(2, 2, 2, 2, 7, spatial, table, bias=True).eval()
-    fft = MixedConv2d(2, 2, 2, 2, 7, spatial, table, bias=True, algorithm="fft").eval()
+    direct = GroupConv((2, 2), (2, 2), 7, moves, table, bias=True).eval()
+    fft = GroupConv((2, 2), (2, 2), 7, moves, table, bias=True, algorithm="fft").eval()
     fft.load_state_dict(direct.state_dict())
     x = torch.randn(2, 10, 16, 16)
     assert relative(fft(x), direct(x)) < 1e-5
@@ -118,7 +120,7 @@ def test_mixed_conv_fft_matches_direct_and_the_eval_cache_follows_every_block():
 def test_mixed_norm_pool_and_orientation_map_keep_the_symmetry(kind):
     group = DihedralGroup(4)
     torch.manual_seed(0)
-    norm = MixedFieldNorm2d(3, 2, 8, kind).train()
+    norm = FieldNorm((3, 2), 8, kind).train()
     x = torch.randn(4, 3 + 16, 9, 9) * 3 + 1
     y = norm(x)
     assert sum(p.numel() for p in norm.parameters()) == 2 * (3 + 2)
@@ -128,12 +130,12 @@ def test_mixed_norm_pool_and_orientation_map_keep_the_symmetry(kind):
     if kind == "batch":
         assert y[:, :3].mean(dim=(0, 2, 3)).abs().max() < 1e-5
         assert y[:, 3:].reshape(4, 2, 8 * 81).transpose(0, 1).reshape(2, -1).mean(dim=1).abs().max() < 1e-5
-    pool = MixedGroupPool(3, 2, 8, "max")
+    pool = FieldPool((3, 2), 8, "max")
     pooled = pool(x)
     assert pooled.shape == (4, 5, 9, 9) and torch.equal(pooled[:, :3], x[:, :3])
     for g in exact_elements(group):
         assert relative(pool(act_mixed(group, g, x, 3)), act_image(group, g, pooled)) < 1e-12
-    linear = MixedFieldLinear(3, 2, 4, 8)
+    linear = FieldLinear((3, 2), 4, 8)
     features = x.mean(dim=(-2, -1))
     scores = linear(features)
     assert scores.shape == (4, 4, 8)
@@ -175,11 +177,11 @@ def test_the_channels_left_out_would_break_the_mirrors():
 
 
 def test_positions_follow_the_input_size_and_dtype():
-    module = ImagePositions2d("dihedral", 4)
+    module = ImagePositions("dihedral", 4)
     y = module(torch.randn(2, 3, 5, 5, dtype=torch.float64))
     assert y.shape == (2, 5, 5, 5) and y.dtype == torch.float64
     assert torch.equal(y[0, 3:], y[1, 3:]) and y[0, 3, 2, 2] == 0   # radius 0 at the centre of an odd image
-    assert ImagePositions2d("coordinates")(torch.zeros(1, 1, 1, 1)).shape == (1, 3, 1, 1)
+    assert ImagePositions("coordinates")(torch.zeros(1, 1, 1, 1)).shape == (1, 3, 1, 1)
 
 
 # ---------------------------------------------------------------- compiled models
@@ -219,14 +221,18 @@ def test_fraction_zero_gives_the_same_file_as_no_hint():
     spec_plain, spec_zero = plain.spec.normalized(), zero.spec.normalized()
     assert spec_zero == spec_plain + "; invariant fraction 0.0"
     assert zero.source.replace(spec_zero, spec_plain) == plain.source
-    assert "Mixed" not in plain.source and "ImagePositions2d" not in plain.source
+    # no trivial fields anywhere but the lift's plain input, and no position channels
+    types = re.findall(r"GroupConv\(\((\d+), (\d+)\), \((\d+), (\d+)\)", plain.source)
+    assert types and all(out_trivial == "0" for _, _, out_trivial, _ in types)
+    assert all(in_trivial == "0" or in_regular == "0" for in_trivial, in_regular, _, _ in types)
+    assert "ImagePositions" not in plain.source
 
 
 def test_fraction_one_has_only_invariant_fields_and_symmetric_filters():
     compiled = symc.compile("image; p4; invariant output 2; invariant fraction 1; depth 3; width 4")
     assert "4 scalars + 0 x C4" in str(compiled.plan)
     model = compiled.new_module()
-    convs = [m for m in model.modules() if isinstance(m, torch.nn.Module) and type(m).__name__ == "MixedConv2d"]
+    convs = [m for m in model.modules() if type(m).__name__ == "GroupConv"]
     assert len(convs) == 3
     for conv in convs:
         assert [name for name, _ in conv.named_parameters()] == ["weight_tt"]
@@ -288,7 +294,7 @@ def test_plan_states_the_split_and_the_positions():
     coordinates = str(symc.plan("image 1x28x28; no translation; invariant output 2"))
     assert "coordinates (auto)" in coordinates and "x, y" in coordinates
     none = symc.compile("image 1x28x28; p4; no translation; invariant output 2; position encoding none")
-    assert "ImagePositions2d" not in none.source and "none (hint)" in str(none.plan)
+    assert "ImagePositions" not in none.source and "none (hint)" in str(none.plan)
 
 
 @pytest.mark.parametrize("text, phrase", [
@@ -354,19 +360,18 @@ MIXED = "image 1x17x17; p4; invariant output 3; orientation output 2; invariant 
 POSITIONS = "image 1x18x18; p4; no translation; invariant output 3; depth 2; width 4"
 BREAKS = {
     # the trivial->trivial filter is one copy rather than the group average: not symmetric
-    "symmetric block not averaged": (MIXED, "        tt = tt.mean(dim=0).reshape(to, ti, k, k)\n",
-                                     "        tt = tt[1].reshape(to, ti, k, k)\n"),
+    "symmetric block not averaged": (MIXED, "symmetric.reshape(self.out_trivial, order, ti * taps).mean(dim=1)",
+                                     "symmetric.reshape(self.out_trivial, order, ti * taps)[:, 1]"),
     # regular->trivial: every input slot gets the unmoved base filter
-    "slot copies not moved": (MIXED, "            copies = torch.stack([self.transforms(base, g) for g in "
-                                     "range(order)])  # (order, filters, k, k)\n",
-                              "            copies = torch.stack([self.transforms(base, g) if g != 1 else base "
-                              "for g in range(order)])\n"),
+    "slot copies not moved": (MIXED, "        slots = slots[..., None] + pixels[None, None, :, :]",
+                              "        slots = slots[..., None] + pixels[None, None, :1, :]"),
     # trivial fields of the orientation head fed only to the first element of the group axis
-    "trivial features on one element only": (MIXED, "        shared = self.trivial_linear(trivial).unsqueeze(2)",
-                                             "        shared = torch.nn.functional.pad(self.trivial_linear(trivial)"
-                                             ".unsqueeze(2), (0, self.order - 1))"),
+    "trivial features on one element only": (
+        MIXED, "            scores = scores + self.trivial_linear(trivial).unsqueeze(2)",
+        "            scores = scores + torch.nn.functional.pad(self.trivial_linear(trivial).unsqueeze(2), "
+        "(0, self.order - 1))"),
     # position channels with half the angular frequency: unchanged by 180 degrees, not by 90
-    "positions of the wrong frequency": (POSITIONS, 'ImagePositions2d("cyclic", 4)', 'ImagePositions2d("cyclic", 2)'),
+    "positions of the wrong frequency": (POSITIONS, 'ImagePositions("cyclic", 4)', 'ImagePositions("cyclic", 2)'),
 }
 
 

@@ -37,49 +37,47 @@ def swap_first_two(row: str) -> str:
     return f"    ({b}, {a}, {rest}\n"
 
 
+# Where every filter copy reads its taps: the exact index moves of GROUP_MOVES, one row per element.
+PIXELS = ("        pixels = torch.stack([move_filters(grid, m[0], m[1]).reshape(-1) for m in moves])"
+          "        # (order, taps)\n")
+
 # name -> (spec, [(text in the generated file, what the bug writes instead)], elements that must fail)
 BREAKS = {
     # The lifting layer's copy for element 1 (rot 90) is the unrotated base filter.
     "lift filter for rot 90 not rotated": (P4, [(
-        "        self.register_buffer(\"expansion\", self.transforms.expansion_index(in_channels), persistent=False)\n",
-        "        index = self.transforms.expansion_index(in_channels).view(self.order, -1)\n"
-        "        index[1] = index[0]\n"
-        "        self.register_buffer(\"expansion\", index.reshape(-1), persistent=False)\n")], "rot 90"),
+        "        self.register_buffer(\"regular_index\", regular.reshape(-1), persistent=False)\n",
+        "        if ri == 0:\n"
+        "            regular[1] = regular[0]\n"
+        "        self.register_buffer(\"regular_index\", regular.reshape(-1), persistent=False)\n")], "rot 90"),
     # A group convolution moves the filter along the group axis for element 3 but forgets the spatial turn.
     "group conv filter for rot 270 not rotated": (P4, [(
-        "        self.register_buffer(\"expansion\", self.transforms.expansion_index(in_fields, table), "
-        "persistent=False)\n",
-        "        taps = kernel_size * kernel_size\n"
-        "        index = self.transforms.expansion_index(in_fields, table).view(order, -1, taps)\n"
-        "        index[3] = index[3] - index[3] % taps + torch.arange(taps)\n"
-        "        self.register_buffer(\"expansion\", index.reshape(-1), persistent=False)\n")], "rot"),
+        PIXELS, PIXELS + "        if ri > 0:\n            pixels[3] = torch.arange(taps)\n")], "rot"),
     # The 5x5 lifting conv pads one column more on the left than on the right: every map shifts by one pixel.
     "padding off by one in one conv": (P4, [(
-        "        return F.conv2d(x, bank, bias, padding=self.kernel_size // 2)\n",
+        "        return conv_nd(x, bank, bias, padding)\n",
         "        if self.kernel_size == 5:\n"
         "            p = self.kernel_size // 2\n"
         "            return F.conv2d(F.pad(x, (p + 1, p - 1, p, p)), bank, bias)\n"
-        "        return F.conv2d(x, bank, bias, padding=self.kernel_size // 2)\n")], "rot"),
+        "        return conv_nd(x, bank, bias, padding)\n")], "rot"),
     # A faint left-to-right ramp (a thousandth of the input's scale) added to the input: positions leak in.
     "absolute-position bias": (P4, [(
         "        features = self.features(x)\n",
         "        features = self.features(x + 1e-3 * torch.linspace(0, 1, x.shape[-1]))\n")], "rot"),
     # torch's plain 2x2 max pooling: on the odd 29x29 maps the last row and column are dropped, off-centre.
     "plain 2x2 pooling on an odd size": (P4, [(
-        "            return F.max_pool2d(x, kernel, 2, padding)\n",
-        "            return F.max_pool2d(x, 2, 2)\n")], "rot"),
+        "                return F.max_pool2d(x, kernel, 2, padding)\n",
+        "                return F.max_pool2d(x, 2, 2)\n")], "rot"),
     # Row 1 of the group table with two entries swapped: rot 90 reads the wrong slice of the group axis.
     "wrong group table row": (P4, [(lambda source: table_row(source, 1), swap_first_two)], "rot"),
-    # A mirror element's copy is rotated but not mirrored.
+    # A mirror element's copy is rotated but not mirrored: element 5 (flip then rot 90) uses rot 90's positions.
     "mirror skipped for one element": (P4M, [(
-        "            if self.mirrors[element] and not self.steered:\n",
-        "            if self.mirrors[element] and not self.steered and element != 5:\n")], "flip"),
+        PIXELS, PIXELS + "        pixels[5] = pixels[1]\n")], "flip"),
     # The group table row of the first mirror element, wrong: fields and orientation scores permute wrongly.
     "wrong group table row of a mirror": (P4M, [(lambda source: table_row(source, 4), swap_first_two)], "flip"),
     # Steered copies turned by the remaining angle the wrong way: 45-degree rows fail, right angles still pass.
     "steered copies turned the wrong way": (C8, [(
-        "    return quarters, 2.0 * math.pi * remainder / (4 * n)\n",
-        "    return quarters, -2.0 * math.pi * remainder / (4 * n)\n")], "rot 45"),
+        "        angles = [float(m[2]) if len(m) > 2 else 0.0 for m in moves]\n",
+        "        angles = [-float(m[2]) if len(m) > 2 else 0.0 for m in moves]\n")], "rot 45"),
 }
 
 

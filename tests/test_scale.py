@@ -1,8 +1,8 @@
-"""`scale N` on images: the runtime layers (symc/nn/scale.py) tested directly, the plan, the generated file, and the
-tester's zoom rows (which flag a model that is not scale invariant, and measure a scale model against a plain CNN)."""
+"""`scale N` on images: the runtime layers (symc/nn/scale.py, any grid rank) tested directly, the plan, the generated
+file, and the tester's zoom rows (which flag a model that is not scale invariant, and measure a scale model against a
+plain CNN)."""
 from __future__ import annotations
 
-import math
 
 import pytest
 import torch
@@ -11,9 +11,10 @@ from torch import nn
 import symc
 from symc.groups import CyclicGroup, DihedralGroup, DirectProduct, HueGroup, hue_matrix, hue_of, is_exact
 from symc.groups.actions import act_fields, act_image, act_input
-from symc.nn.huescale import HueScaleLift2d
-from symc.nn.scale import ScaleGroupConv2d, ScaleLift2d, ScalePool, hermite_basis
-from symc.nn.scalesize import SCALE_STEP, scale_kernel_sizes
+from symc.groups.moves import channel_actions, grid_moves
+from symc.nn.conv import hue_rotations
+from symc.nn.scale import ScaleGroupConv, ScaleLift, ScalePool, hermite_basis
+from symc.sizes import SCALE_STEP, hermite_orders, scale_kernel_sizes
 from symc.testing import check
 from symc.testing.inputs import BlobScene
 from symc.testing.scale import SCALE_TOLERANCE
@@ -21,8 +22,8 @@ from symc.testing.scale import SCALE_TOLERANCE
 SCALE_SPEC = "image 1x28x28; scale 3; invariant output 10"
 
 
-def tables(group):
-    return [group.spatial(i) for i in range(group.order)], group.regular_table()
+def tables(group, dims: int = 2):
+    return grid_moves(group, dims), group.regular_table()
 
 
 def per_scale_fields(y, scales, group):
@@ -44,14 +45,30 @@ def test_kernel_grids_grow_by_the_step_and_the_basis_is_a_dilation():
     assert torch.allclose(sums, sums[0].expand(3), rtol=0.05), sums
 
 
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_the_basis_is_separable_one_hermite_function_per_axis(dims):
+    basis = hermite_basis(5, 2, dims)
+    orders = hermite_orders(dims)
+    assert len(orders) == 2 ** dims and orders[0] == (0,) * dims
+    assert basis.shape == (2, 2 ** dims) + (7,) * dims
+    line = hermite_basis(5, 2, 1)  # (scales, 2, 7): the 1D functions
+    for i, degrees in enumerate(orders):
+        product = line[0, degrees[0]]
+        for n in degrees[1:]:
+            product = product[..., None] * line[0, n]
+        assert torch.allclose(basis[0, i], product / product.norm() * basis[0, i].norm(), atol=1e-12)
+        assert abs(basis[0, i].norm().item() - 1) < 1e-12   # each function has norm 1 at scale 0
+    assert hermite_orders(2) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
 @pytest.mark.parametrize("group", [CyclicGroup(4), DihedralGroup(4), DihedralGroup(1)], ids=lambda g: g.name)
 @pytest.mark.parametrize("window", [1, 2])
 def test_scale_layers_are_exactly_equivariant_to_right_angles_and_mirrors_at_every_scale(group, window):
     torch.manual_seed(0)
-    spatial, table = tables(group)
+    moves, table = tables(group)
     scales = 3
-    lift = ScaleLift2d(2, 3, 5, spatial, scales).double()
-    conv = ScaleGroupConv2d(3, 4, 3, spatial, table, scales, window).double()
+    lift = ScaleLift(2, 3, 5, moves, scales).double()
+    conv = ScaleGroupConv(3, 4, 3, moves, table, scales, window).double()
     x = torch.randn(2, 2, 15, 15, dtype=torch.float64)
     y = conv(torch.relu(lift(x)))
     assert y.shape == (scales * 2, 4 * group.order, 15, 15)
@@ -63,8 +80,8 @@ def test_scale_layers_are_exactly_equivariant_to_right_angles_and_mirrors_at_eve
 
 def test_a_wider_window_mixes_the_next_scales_and_only_those_that_exist():
     torch.manual_seed(0)
-    spatial, table = tables(CyclicGroup(1))
-    conv = ScaleGroupConv2d(2, 2, 3, spatial, table, 3, window=2).double()
+    moves, table = tables(CyclicGroup(1))
+    conv = ScaleGroupConv(2, 2, 3, moves, table, 3, window=2).double()
     x = torch.randn(3 * 2, 2, 9, 9, dtype=torch.float64)
     base = conv(x).reshape(3, 2, 2, 9, 9)
     bumped = x.reshape(3, 2, 2, 9, 9).clone()
@@ -78,7 +95,7 @@ def test_zooming_the_input_moves_the_lifted_responses_one_scale_along():
     """Per-scale maxima over positions: f_s(zoom_in x) ~ f_{s-1}(x). The same slot (no shift) is far worse."""
     torch.manual_seed(0)
     scales = 4
-    lift = ScaleLift2d(1, 16, 5, [(False, 0, 1)], scales).double()
+    lift = ScaleLift(1, 16, 5, grid_moves(CyclicGroup(1), 2), scales).double()
     scene = BlobScene.random(8, 1, 28, 28, torch.Generator().manual_seed(0), zoom=2.0)
 
     def maxima(s):
@@ -128,7 +145,7 @@ def test_generated_file_is_standalone_and_deterministic():
     first, second = symc.compile(text).source, symc.compile(text).source
     assert first == second
     assert "import symc" not in first and "from symc" not in first
-    assert "class ScaleLift2d" in first and "class ScaleGroupConv2d" in first and "SCALE_WINDOW" in first
+    assert "class ScaleLift(" in first and "class ScaleGroupConv(" in first and "SCALE_WINDOW" in first
 
 
 @pytest.mark.parametrize("text,phrase", [
@@ -212,11 +229,10 @@ def test_the_hue_scale_lift_permutes_the_group_axis_exactly_at_every_scale(group
     """Turning the hue (60 degrees included: no channel permutation) and right angles and mirrors move the lifted
     fields of every scale exactly as the product's regular table says; the layers after the lift are the usual ones."""
     torch.manual_seed(0)
-    spatial, table = tables(group)
-    hue = [hue_of(group, i) for i in range(group.order)]
+    moves, table = tables(group)
     scales = 3
-    lift = HueScaleLift2d(3, 2, 5, spatial, hue, scales).double()
-    conv = ScaleGroupConv2d(2, 2, 3, spatial, table, scales).double()
+    lift = ScaleLift(3, 2, 5, moves, scales, channel_actions(group)).double()
+    conv = ScaleGroupConv(2, 2, 3, moves, table, scales).double()
     x = torch.randn(2, 3, 13, 13, dtype=torch.float64)
     y = conv(torch.relu(lift(x)))
     assert y.shape == (scales * 2, 2 * group.order, 13, 13)
@@ -227,21 +243,21 @@ def test_the_hue_scale_lift_permutes_the_group_axis_exactly_at_every_scale(group
 
 
 def test_the_hue_scale_lift_is_the_scale_lift_on_each_hue_turned_input():
-    """Slot (s, k) holds the rotation/mirror lift's slot s of the input turned by the inverse of hue step k: the
-    identity hue step is ScaleLift2d itself, with the same parameters."""
+    """Slot (s, k) holds the rotation lift's slot s of the input turned by the inverse of hue step k: the identity
+    hue step is the rotation group's ScaleLift itself, with the same parameters."""
     torch.manual_seed(0)
     group = DirectProduct(CyclicGroup(4), HueGroup(3))
-    spatial, _ = tables(group)
-    lift = HueScaleLift2d(3, 2, 5, spatial, [hue_of(group, i) for i in range(group.order)], 3).double()
+    lift = ScaleLift(3, 2, 5, grid_moves(group, 2), 3, hue_rotations([hue_of(group, i) for i in range(12)])).double()
+    planar = ScaleLift(3, 2, 5, grid_moves(CyclicGroup(4), 2), 3).double()
+    planar.load_state_dict(lift.state_dict())
     x = torch.randn(2, 3, 11, 11, dtype=torch.float64)
     y = lift(x).reshape(3, 2, 2, 4, 3, 11, 11)  # scales, batch, fields, rotations, hue steps
-    planar = lift.planar(x).reshape(3, 2, 2, 4, 11, 11)
-    assert torch.equal(y[:, :, :, :, 0], planar)
+    assert torch.allclose(y[:, :, :, :, 0], planar(x).reshape(3, 2, 2, 4, 11, 11), atol=1e-12)
     turned = torch.einsum("cd,bdhw->bchw", torch.tensor(hue_matrix(-1, 3), dtype=torch.float64), x)
-    assert torch.allclose(y[:, :, :, :, 1], lift.planar(turned).reshape(3, 2, 2, 4, 11, 11), atol=1e-12)
+    assert torch.allclose(y[:, :, :, :, 1], planar(turned).reshape(3, 2, 2, 4, 11, 11), atol=1e-12)
     assert sum(p.numel() for p in lift.parameters()) == 2 * 3 * 4  # fields x RGB x basis functions
-    with pytest.raises(ValueError, match="3 \\(RGB\\) channels"):
-        HueScaleLift2d(1, 2, 5, spatial, [hue_of(group, i) for i in range(group.order)], 3)
+    with pytest.raises(ValueError, match="the first 3 input channels \\(RGB for hue rotations\\), got 1"):
+        ScaleLift(1, 2, 5, grid_moves(group, 2), 3, channel_actions(group))
 
 
 @pytest.mark.parametrize("text", HUE_SCALE_SPECS, ids=["hue 3 x scale 3", "C4 x hue 3 x scale 3"])
@@ -249,7 +265,7 @@ def test_hue_times_scale_compiles_with_exact_hue_and_right_angle_rows_and_zoom_r
     torch.manual_seed(0)
     compiled = symc.compile(text)
     assert sum(p.numel() for p in compiled.module.parameters()) == compiled.plan.params
-    assert "HueScaleLift2d(3, 4, 5, GROUP_SPATIAL, GROUP_HUE, 3)" in compiled.source
+    assert "ScaleLift(3, 4, 5, GROUP_MOVES, 3, actions=hue_rotations(GROUP_HUE))" in compiled.source
     assert "exact for hue rotations" in compiled.plan.exactness() and "approximate for zooms" in compiled.plan.exactness()
     report = check(compiled.module, compiled.spec)
     exact = [row for row in report.rows if row.exact]
@@ -276,7 +292,39 @@ def test_hue_scale_rows_flag_a_model_without_hue_symmetry_and_one_without_zoom_i
 def test_hue_scale_files_are_standalone_and_other_scale_files_do_not_change():
     source = symc.compile(HUE_SCALE_SPECS[1]).source
     assert source == symc.compile(HUE_SCALE_SPECS[1]).source
-    assert "class HueScaleLift2d" in source and "def hue_rotations" in source and "GROUP_HUE = (" in source
+    assert "class ScaleLift(" in source and "def hue_rotations" in source and "GROUP_HUE = (" in source
     assert "import symc" not in source and "from symc" not in source
     plain = symc.compile("image 3x20x20; D4 x scale 3; invariant output 3; widths 2,3").source
-    assert "HueScaleLift2d" not in plain and "hue_rotations" not in plain and "GROUP_HUE" not in plain
+    assert "actions=" not in plain.split("class Model")[1] and "hue_rotations" not in plain
+    assert "GROUP_HUE" not in plain
+
+
+# ---------------------------------------------------------------- other grids
+
+@pytest.mark.parametrize("dims,group", [(1, DihedralGroup(1)), (1, CyclicGroup(1)), (3, CyclicGroup(1))],
+                         ids=["1D time reversal", "1D", "3D"])
+def test_scale_lift_and_conv_run_on_sequences_and_volumes(dims, group):
+    """The same layers on 1D and 3D grids: a separable basis per axis, the moves of the grid; time reversal stays
+    exact at every scale, and a zoom moves the lifted responses one scale along as on images."""
+    torch.manual_seed(0)
+    moves, table = tables(group, dims)
+    scales = 3
+    lift = ScaleLift(2, 3, 5, moves, scales).double()
+    conv = ScaleGroupConv(3, 2, 3, moves, table, scales, 2).double()
+    size = (24,) if dims == 1 else (9, 9, 9)
+    x = torch.randn(2, 2, *size, dtype=torch.float64)
+    y = conv(torch.relu(lift(x)))
+    assert y.shape == (scales * 2, 2 * group.order) + size
+    assert sum(p.numel() for p in lift.parameters()) == 3 * 2 * 2 ** dims
+    assert sum(p.numel() for p in conv.parameters()) == 2 * 3 * 2 * group.order * 2 ** dims
+    if group.order == 2:   # time reversal: flip the sequence, swap the two slots of the group axis
+        flipped = conv(torch.relu(lift(torch.flip(x, dims=(-1,)))))
+        expected = torch.flip(y.reshape(scales * 2, 2, 2, *size)[:, :, [1, 0]], dims=(-1,)).reshape(y.shape)
+        assert (flipped - expected).abs().max() < 1e-10 * y.abs().max()
+    if dims == 1:   # a smooth bump and the same bump twice as wide: the response moves up two scales
+        t = torch.arange(64, dtype=torch.float64) - 31.5
+        narrow, wide = torch.exp(-t * t / 8.0), torch.exp(-t * t / 32.0)
+        one = ScaleLift(1, 4, 5, grid_moves(CyclicGroup(1), 1), 4).double()
+        peak = [one(v[None, None]).reshape(4, 4, 64).abs().amax(dim=-1) for v in (narrow, wide)]
+        assert torch.allclose(peak[1][2], peak[0][0], rtol=0.1) and not torch.allclose(peak[1][0], peak[0][0],
+                                                                                       rtol=0.1)

@@ -1,100 +1,220 @@
-"""Source for grid models other than images: sequences with the conv backbone (1D) and volumes (3D).
+"""Source for grid models: images (2D), sequences with the conv backbone (1D) and volumes (3D). Pure text work.
 
-The IR is the image network's (lift, regular group convs, pools, heads); the layers are symc/nn/grids.py's, and each
-group element's spatial action is written out as (source axes, flips) in GROUP_SPATIAL.
+Every grid network is the same IR (lift, group convs, norms, pools, heads; symc.ir.image) on grids of 1, 2 or 3 axes,
+and the same N-d layers of symc/nn (GroupConv, FieldNorm, FieldPool, SymmetricDownsample, GlobalPool, FieldLinear,
+the scale layers), which read one table: GROUP_MOVES, each element's move of the grid (symc.groups.moves).
 """
 from __future__ import annotations
 
+import networkx as nx
+
+from ..domains import domain as domain_plugin
+from ..groups import has_hue, hue_of
+from ..groups.moves import grid_moves
+from ..ir.fields import planar_kind
 from ..plan.plan import Plan
-from .common import ACTIVATIONS, assemble, head_expression, model_class, returns
-from .image import _chains, _table_text, classes_text
+from .common import ACTIVATIONS, assemble, model_class, returns
 
 INDENT = " " * 12
 
 
-class _GridWriter:
-    def __init__(self, plan: Plan):
-        self.graph = plan.graph
-        self.boundary = plan.architecture.boundary
-        self.used: set[str] = {"check_grid_input"}
+def _tuple_text(values) -> str:
+    items = ", ".join(str(v) for v in values)
+    return f"({items},)" if len(values) == 1 else f"({items})"
 
-    def expression(self, node: str) -> str | None:
+
+def _table_text(rows) -> str:
+    lines = [f"    {_tuple_text(row)}," for row in rows]
+    return "(\n" + "\n".join(lines) + "\n)"
+
+
+def moves_text(group, dims: int) -> str:
+    """GROUP_MOVES and the comment that explains it: one row per element, its name as the row's comment."""
+    rows = []
+    for i, move in enumerate(grid_moves(group, dims)):
+        angle = repr(float(move.angle)) if move.angle else "0.0"   # no '-0.0' for mirrors at right angles
+        rows.append(f"    ({_tuple_text(move.source)}, {_tuple_text(move.flips)}, {angle}),  "
+                    f"# {group.element_name(i)}")
+    axes = {1: "The one axis is time: time reversal reverses it.",
+            2: "The axes are (row, column): a quarter turn is torch.rot90(x, 1, dims=(-2, -1)), the mirror reverses "
+               "columns.",
+            3: "The axes are (D, H, W): a cube symmetry permutes and reverses them."}[dims]
+    return ("# GROUP_MOVES[g] = (source, flips, angle): how element g moves a map's grid and its filters. First steer "
+            "by\n"
+            "# `angle` radians in the plane of the last two axes (rotations by other than right angles, through\n"
+            "# band-limited filters; 0 otherwise), then output axis b reads input axis source[b], reversed where\n"
+            f"# flips[b] is 1 (exact index moves). {axes}\n"
+            "GROUP_MOVES = (\n" + "\n".join(rows) + "\n)")
+
+
+def group_text(plan: Plan, dims: int) -> str:
+    """GROUP_ORDER, GROUP_MOVES and GROUP_TABLE, then GROUP_HUE and GROUP_CLASSES for the models that use them."""
+    group = plan.symmetry.group
+    return (f"# The group {group.name} ({group.order} elements, identity first).\n"
+            f"GROUP_ORDER = {group.order}\n"
+            f"{moves_text(group, dims)}\n"
+            "# GROUP_TABLE[g][h] = index of g^-1 h: element g moves a regular field as out[h] = g(in[GROUP_TABLE[g][h]]).\n"
+            f"GROUP_TABLE = {_table_text(group.regular_table())}" + hue_text(group) + classes_text(plan))
+
+
+def hue_text(group) -> str:
+    """GROUP_HUE for groups with hue rotations (nothing otherwise, so other files keep their text)."""
+    if not has_hue(group):
+        return ""
+    k = hue_of(group, 0)[1]
+    return ("\n# Hue: element i also turns each pixel's RGB vector by 360*step/k degrees about (1, 1, 1)/sqrt(3)\n"
+            f"# (120 degrees sends red to green); (step, k) per element. Element i is rotation/mirror element i // {k}\n"
+            f"# (numbered m*n + r) with hue step i % {k}; GROUP_MOVES repeats each spatial move {k} times. The lifting\n"
+            "# turns the RGB channels of its filters by these rotations (its channel actions).\n"
+            f"GROUP_HUE = {_table_text([hue_of(group, i) for i in range(group.order)])}")
+
+
+def classes_text(plan) -> str:
+    """GROUP_CLASSES for models that pool a spectrum over the group (nothing otherwise, so other files keep
+    their text)."""
+    if not any(d["op"] == "group_pool" and d["mode"] == "spectrum" for _, d in plan.graph.nodes(data=True)):
+        return ""
+    classes = plan.symmetry.group.real_classes()
+    return ("\n# GROUP_CLASSES[g] = g's real conjugacy class (its class joined with its inverses'), numbered from 0;\n"
+            "# an invariant head keeps one length per class from each field's spectrum over the group.\n"
+            f"GROUP_CLASSES = {list(classes)}")
+
+
+def field_type(data, trivial_key: str, regular_key: str) -> str:
+    return f"({data.get(trivial_key, 0)}, {data[regular_key]})"
+
+
+class GridWriter:
+    """Turns IR nodes into constructor expressions, remembering which runtime layers they use."""
+
+    def __init__(self, plan: Plan, check: str):
+        self.plan = plan
+        self.graph = plan.graph
+        self.group = plan.symmetry.group
+        self.boundary = plan.architecture.boundary
+        self.used: set[str] = {check}
+
+    def conv_options(self, data) -> str:
+        """Non-default boundary, algorithm and memory format chosen by the planner."""
+        options = f', boundary="{self.boundary}"' if self.boundary != "zero" else ""
+        if data.get("algorithm", "direct") != "direct":
+            options += f', algorithm="{data["algorithm"]}"'
+        if data.get("memory_format") == "channels_last":
+            options += ", channels_last=True"
+        return options
+
+    def actions(self, op: str) -> str:
+        """The channel action of the lifting under hue rotations: its RGB inputs turn (later layers see fields)."""
+        if op in ("lift", "scale_lift") and has_hue(self.group):
+            self.used.add("hue_rotations")
+            return ", actions=hue_rotations(GROUP_HUE)"
+        return ""
+
+    def conv(self, data) -> str:
+        self.used.add("GroupConv")
+        op = data["op"]
+        if "in_trivial" in data:   # trivial fields on either side
+            in_type, out_type = field_type(data, "in_trivial", "in_fields"), field_type(data, "out_trivial",
+                                                                                         "out_fields")
+        elif op == "lift":
+            in_type, out_type = f"({data['in_channels']}, 0)", f"(0, {data['out_fields']})"
+        else:
+            in_type, out_type = f"(0, {data['in_fields']})", f"(0, {data['out_fields']})"
+        bias = ", bias=True" if data.get("bias") else ""
+        return (f"GroupConv({in_type}, {out_type}, {data['kernel']}, GROUP_MOVES, GROUP_TABLE"
+                f"{self.actions(op)}{bias}{self.conv_options(data)})")
+
+    def expression(self, node: str) -> list[str]:
         data = self.graph.nodes[node]
         op = data["op"]
-        options = f', boundary="{self.boundary}"' if self.boundary != "zero" else ""
-        if data.get("algorithm") == "fft":
-            options += ', algorithm="fft"'
-        if op == "lift":
-            self.used.add("RegularConvNd")
-            return (f"RegularConvNd({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL"
-                    f"{options})")
-        if op == "group_conv":
-            self.used.add("RegularConvNd")
-            bias = ", bias=True" if data.get("bias") else ""
-            return (f"RegularConvNd({data['in_fields']}, {data['out_fields']}, {data['kernel']}, GROUP_SPATIAL, "
-                    f"GROUP_TABLE{bias}{options})")
+        if op in ("lift", "group_conv"):
+            return [self.conv(data)]
+        if op == "position":
+            self.used.add("ImagePositions")
+            if data["kind"] == "coordinates":
+                return ['ImagePositions("coordinates")']
+            kind, n = planar_kind(self.group)
+            return [f'ImagePositions("{kind}", {n})']
+        if op == "scale_lift":
+            self.used.add("ScaleLift")
+            return [f"ScaleLift({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_MOVES, "
+                    f"{data['scales']}{self.actions(op)})"]
+        if op == "scale_conv":
+            self.used.add("ScaleGroupConv")
+            return [f"ScaleGroupConv({data['in_fields']}, {data['out_fields']}, {data['kernel']}, GROUP_MOVES, "
+                    f"GROUP_TABLE, {data['scales']}, {data['window']})"]
+        if op == "scale_pool":
+            self.used.add("ScalePool")
+            return [f'ScalePool({data["scales"]}, "{data["mode"]}")']
         if op == "norm":
             self.used.add("FieldNorm")
-            return f'FieldNorm({data["fields"]}, GROUP_ORDER, "{data["kind"]}")'
+            return [f'FieldNorm({field_type(data, "trivial", "fields")}, GROUP_ORDER, "{data["kind"]}")']
         if op == "activation":
-            return ACTIVATIONS[data["kind"]]
+            return [ACTIVATIONS[data["kind"]]]
         if op == "downsample":
-            self.used.add("SymmetricDownsample3d")
-            return f'SymmetricDownsample3d("{data["mode"]}")'
+            self.used.add("SymmetricDownsample")
+            return [f'SymmetricDownsample("{data["mode"]}")']
         if op == "group_pool" and data["mode"] == "spectrum":
             self.used.add("GroupSpectrum")
-            return f'GroupSpectrum({data["fields"]}, GROUP_ORDER, GROUP_TABLE, GROUP_CLASSES)'
+            return [f'GroupSpectrum({data["fields"]}, GROUP_ORDER, GROUP_TABLE, GROUP_CLASSES)']
         if op == "group_pool":
             self.used.add("FieldPool")
-            return f'FieldPool({data["fields"]}, GROUP_ORDER, "{data["mode"]}")'
+            return [f'FieldPool({field_type(data, "trivial", "fields")}, GROUP_ORDER, "{data["mode"]}")']
         if op == "global_pool":
             self.used.add("GlobalPool")
-            return f'GlobalPool("{data["mode"]}")'
+            return [f'GlobalPool("{data["mode"]}")']
         if op == "head":
-            return head_expression(data)
+            f, hidden, k = data["in_features"], data["hidden"], data["out_features"]
+            if not hidden:
+                return [f"torch.nn.Linear({f}, {k})"]
+            return [f"torch.nn.Linear({f}, {hidden})", ACTIVATIONS[data["activation"]],
+                    f"torch.nn.Linear({hidden}, {k})"]
+        if op == "field_linear":
+            self.used.add("FieldLinear")
+            return [f"FieldLinear({field_type(data, 'in_trivial', 'in_fields')}, {data['out_fields']}, GROUP_ORDER)"]
         if op == "output":
-            return None
+            if data["kind"] == "fields":
+                return [f"torch.nn.Unflatten(1, ({data['out'].fields}, GROUP_ORDER))"]
+            return []
         raise ValueError(f"cannot emit IR operation {op!r} on a grid")
 
     def sequential(self, nodes: list[str]) -> str:
         lines = []
         for node in nodes:
-            expression = self.expression(node)
-            if expression is not None:
-                lines.append(f"{INDENT}{expression},  # -> {self.graph.nodes[node]['out'].describe()}")
+            expressions = self.expression(node)
+            for i, expression in enumerate(expressions):
+                comment = f"  # -> {self.graph.nodes[node]['out'].describe()}" if i == len(expressions) - 1 else ""
+                lines.append(f"{INDENT}{expression},{comment}")
         return "torch.nn.Sequential(\n" + "\n".join(lines) + "\n        )"
 
 
-def grid_spatial(plan: Plan) -> tuple:
-    """(source axes, flips) of every group element on the grid's axes (identity first)."""
-    group = plan.symmetry.group
-    if plan.symmetry.domain == "volume":
-        if group.order == 1:
-            return (((0, 1, 2), (0, 0, 0)),)
-        return tuple(group.axes(i) for i in range(group.order))
-    return tuple(((0,), (group.spatial(i)[0],)) for i in range(group.order))  # time reversal = the mirror
+def chains(graph: nx.DiGraph) -> tuple[list[str], list[list[str]]]:
+    """The shared trunk and one chain per output (in output order), input and output markers left out."""
+    order = [n for n in nx.topological_sort(graph) if graph.nodes[n]["op"] != "input"]
+    trunk = [n for n in order if graph.nodes[n]["stage"] == "trunk"]
+    outputs = sorted({graph.nodes[n]["stage"] for n in order} - {"trunk"}, key=lambda s: int(s[len("output"):]))
+    return trunk, [[n for n in order if graph.nodes[n]["stage"] == stage] for stage in outputs]
 
 
-def emit_grid_source(plan: Plan) -> str:
-    spec = plan.spec
-    group = plan.symmetry.group
-    writer = _GridWriter(plan)
-    trunk, heads = _chains(plan.graph)
+def model_parts(plan: Plan, writer: GridWriter) -> tuple[str, list[str]]:
+    """The constructor body (trunk and heads) and the forward expressions of the heads."""
+    trunk, heads = chains(plan.graph)
     names = [f"output{i}_{plan.graph.nodes[h[-1]]['kind']}_head" if len(heads) > 1 else "head"
              for i, h in enumerate(heads)]
     features = writer.sequential(trunk)
     head_code = "\n".join(f"        self.{name} = {writer.sequential(chain)}" for name, chain in zip(names, heads))
-    volume = plan.symmetry.domain == "volume"
-    rank = 5 if volume else 3
-    cube = volume and group.order > 1
-    constants = (
-        f"# The group {group.name} ({group.order} elements, identity first). Element g moves a map by reading output "
-        "axis b\n# from input axis source[b], reversed where flips[b] is 1: GROUP_SPATIAL[g] = (source, flips).\n"
-        f"GROUP_ORDER = {group.order}\n"
-        f"GROUP_SPATIAL = {_table_text(grid_spatial(plan))}\n"
-        "# GROUP_TABLE[g][h] = index of g^-1 h: element g moves a regular field as out[h] = g(in[GROUP_TABLE[g][h]]).\n"
-        f"GROUP_TABLE = {_table_text(group.regular_table())}" + classes_text(plan))
-    layout = plan.architecture.layout
+    return f"        self.features = {features}\n{head_code}", [f"self.{name}(features)" for name in names]
+
+
+def emit_grid_source(plan: Plan) -> str:
+    """Sequences with the conv backbone and volumes (images: symc.emit.image)."""
+    spec = plan.spec
+    group = plan.symmetry.group
+    dims = domain_plugin(plan.symmetry.domain).grid_dims
+    writer = GridWriter(plan, "check_input")
+    init_body, outputs = model_parts(plan, writer)
+    # Elements that swap axes (cube turns) need equal sizes along them; mirrors and time reversal do not.
+    cube = dims == 3 and any(move.source != tuple(range(dims)) for move in grid_moves(group, dims))
     min_size = plan.min_size
     if plan.architecture.boundary == "circular":  # wrapping around: padding (direct) or the filter (FFT) must fit
         for _, data in plan.graph.nodes(data=True):
@@ -102,8 +222,9 @@ def emit_grid_source(plan: Plan) -> str:
                 need = data["kernel"] if data.get("algorithm") == "fft" else data["kernel"] // 2
                 min_size = max(min_size, need)
     model = model_class(
-        plan, f"        self.features = {features}\n{head_code}", "x: torch.Tensor",
-        f'        check_grid_input(x, {spec.domain.channels}, {rank}, {min_size}, "{layout}", {cube})\n'
+        plan, init_body, "x: torch.Tensor",
+        f'        check_input(x, {spec.domain.channels}, {dims + 2}, {min_size}, "{plan.architecture.layout}"'
+        f'{", cube=True" if cube else ""})\n'
         "        features = self.features(x)\n"
-        + returns([f"self.{name}(features)" for name in names]))
-    return assemble(plan, constants, writer.used, model)
+        + returns(outputs))
+    return assemble(plan, group_text(plan, dims), writer.used, model)

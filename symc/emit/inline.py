@@ -1,4 +1,5 @@
-"""Copies the runtime layers a model needs out of `symc/nn` into generated files, without importing torch.
+"""Copies the runtime layers a model needs out of `symc/nn` (and the sizes of `symc/sizes.py` they read) into
+generated files, without importing torch.
 
 The layer source is read as text and parsed with `ast`; a definition is included when the model names it or when an
 included definition does, so each generated file carries exactly what it uses, in a fixed order.
@@ -9,19 +10,22 @@ import ast
 from functools import lru_cache
 from pathlib import Path
 
-NN_DIR = Path(__file__).resolve().parent.parent / "nn"
-NN_FILES = ("filters.py", "fftsize.py", "fft.py", "conv.py", "hue.py", "layers.py", "grids.py", "attention.py",
-            "sets.py", "points.py", "mixed.py", "positions.py", "huemixed.py", "scalesize.py", "scale.py",
-            "huescale.py")  # definition order in generated files
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+NN_DIR = PACKAGE_DIR / "nn"
+# Definition order in generated files: symc/sizes.py (torch-free numbers the planner shares), then symc/nn.
+SOURCE_FILES = (PACKAGE_DIR / "sizes.py",) + tuple(NN_DIR / name for name in (
+    "filters.py", "fft.py", "conv.py", "layers.py", "attention.py", "sets.py", "points.py", "positions.py",
+    "scale.py"))
 HEADER_IMPORTS = ("import math", "import torch", "import torch.nn.functional as F")
 
 
 @lru_cache(maxsize=None)
 def _definitions() -> tuple[tuple[str, str, frozenset], ...]:
-    """(name, source, names it refers to) for every top-level class, function and constant in symc/nn, in order."""
+    """(name, source, names it refers to) for every top-level class, function and constant in the source files, in
+    order."""
     found = []
-    for filename in NN_FILES:
-        text = (NN_DIR / filename).read_text()
+    for path in SOURCE_FILES:
+        text = path.read_text()
         tree = ast.parse(text)
         for node in tree.body:
             if isinstance(node, (ast.ClassDef, ast.FunctionDef)):

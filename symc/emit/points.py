@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..plan.plan import Plan
 from .common import assemble, model_class, returns, token_heads
-from .image import _chains
+from .grid import chains
 
 
 def emit_point_source(plan: Plan) -> str:
@@ -11,7 +11,7 @@ def emit_point_source(plan: Plan) -> str:
     symmetry = plan.symmetry
     graph = plan.graph
     used = {"check_point_input", "cloud_centre", "EGNNLayer"}
-    trunk, heads = _chains(graph)
+    trunk, heads = chains(graph)
     embed = next(graph.nodes[n] for n in trunk if graph.nodes[n]["op"] == "embed")
     layers = [graph.nodes[n] for n in trunk if graph.nodes[n]["op"] == "egnn"]
     pseudo = layers[0]["pseudo"]

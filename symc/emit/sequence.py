@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from ..plan.plan import Plan
 from .common import assemble, model_class, returns, token_heads
-from .grid import emit_grid_source
-from .image import _chains
+from .grid import chains, emit_grid_source
 
 
 def emit_sequence_source(plan: Plan) -> str:
@@ -38,15 +37,15 @@ def attention_blocks(plan: Plan, trunk: list[str], used: set[str]) -> list[str]:
 
 def emit_attention_source(plan: Plan) -> str:
     spec = plan.spec
-    used = {"check_grid_input"}
-    trunk, heads = _chains(plan.graph)
+    used = {"check_input"}
+    trunk, heads = chains(plan.graph)
     lines = attention_blocks(plan, trunk, used)
     head_lines, expressions = token_heads(plan, trunk, heads, "{}.transpose(1, 2)", "", used)
     position = any(plan.graph.nodes[n]["op"] == "position" for n in trunk)
     layout = plan.architecture.layout
     model = model_class(
         plan, "\n".join(lines + head_lines), "x: torch.Tensor",
-        f'        check_grid_input(x, {spec.domain.channels}, 3, 1, "{layout}", False)\n'
+        f'        check_input(x, {spec.domain.channels}, 3, 1, "{layout}")\n'
         "        h = self.embed(x.transpose(1, 2))  # (B, L, width): one token per position\n"
         + ("        h = self.position(h)\n" if position else "")
         + "        for block in self.blocks:\n"

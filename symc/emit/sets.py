@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..plan.plan import Plan
 from .common import assemble, model_class, returns, token_heads
-from .image import _chains
+from .grid import chains
 from .sequence import attention_blocks
 
 
@@ -24,7 +24,7 @@ def _blocks(plan: Plan, trunk: list[str], op: str, cls: str, used: set[str]) -> 
 def emit_set_source(plan: Plan) -> str:
     spec = plan.spec
     used = {"check_set_input"}
-    trunk, heads = _chains(plan.graph)
+    trunk, heads = chains(plan.graph)
     attention = plan.architecture.backbone == "attention"
     lines = attention_blocks(plan, trunk, used) if attention else [_blocks(plan, trunk, "deepsets", "DeepSetsBlock",
                                                                            used)]
@@ -46,7 +46,7 @@ def emit_set_source(plan: Plan) -> str:
 def emit_graph_source(plan: Plan) -> str:
     spec = plan.spec
     used = {"check_graph_input"}
-    trunk, heads = _chains(plan.graph)
+    trunk, heads = chains(plan.graph)
     lines = [_blocks(plan, trunk, "message_passing", "MessagePassingBlock", used)]
     head_lines, expressions = token_heads(plan, trunk, heads, "{}", "", used)
     layout = plan.architecture.layout

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..groups import has_hue
-from ..nn.scalesize import SCALE_WINDOW, hermite_orders, scale_kernel_sizes
+from ..sizes import SCALE_WINDOW, hermite_orders, scale_kernel_sizes
 from ..spec.model import Spec
 
 # Every layer keeps one copy of its features per scale, and scale s's grid is about sqrt(2)^s times the kernel
@@ -51,7 +51,7 @@ def add_scale_conv(b, node: str, layer: int, in_fields: int, width: int, kernel:
     per group element) for every pair of fields; the grid grows with the scale, which only FLOPs pay for.
     """
     scales, order = b.symmetry.scales, b.symmetry.order
-    functions = len(hermite_orders())
+    functions = len(hermite_orders(len(size)))
     kernels = tuple(scale_kernel_sizes(kernel, scales))
     if layer == 0:
         # With hue, the lifting turns the RGB inputs per element (symc.nn.huescale); the parameters stay the same.

@@ -107,6 +107,11 @@ def _check_sequence_scale(spec: Spec, scales: int) -> None:
     if spec.hints.backbone == "attention":
         raise spec.error("hint.backbone", f"'backbone attention' with 'scale {scales}' is not supported: the scale "
                          "layers are convolutions; leave the hint out or use 'backbone conv'")
+    if scales < 3:
+        index = next(i for i, factor in enumerate(spec.symmetry) if factor.kind == "scale")
+        raise spec.error(f"symmetry.{index}", f"'scale {scales}' on sequences is not supported: with two scales a "
+                         "zoom moves half the scale axis past its ends (zoom errors measured up to 1.1); supported: "
+                         "'scale 3' up to 'scale 8'")
     if spec.hints.boundary == "circular":
         raise spec.error("hint.boundary", f"'boundary circular' with 'scale {scales}' is not supported: a zoom about "
                          "the centre does not wrap around; leave the hint out")

@@ -1,9 +1,11 @@
-"""Lifting and regular group convolutions on images.
+"""The equivariant convolution of every grid: sequences (1D), images (2D) and volumes (3D), between any field types.
 
-Feature maps of a regular layer have `fields * order` channels, field-major: channel `f * order + h` is field f at
-group element h. A group element g moves such a map as out[h] = spatial_g(in[table[g][h]]) with
-table[g][h] = index of g^-1 h; the convolutions below commute with that action because the filter for output element g
-is the base filter moved by g (spatially, and along the group axis by the same table).
+A map of field type (trivial, regular) has `trivial + regular * order` channels: the trivial channels first (moved
+by the grid move alone), then the regular fields, field-major: channel `f * order + h` is field f at group element
+h. Element g moves it as out_trivial = g(in_trivial) and out[h] = g(in[table[g][h]]) with table[g][h] = index of
+g^-1 h, where g(.) is the grid move of symc.groups.moves (`moves[g] = (source, flips, angle)`). The convolution
+commutes with that action because its filter for output element g is the base filter moved by g (spatially, and
+along the group axis by the same table); see symc.nn.filters for the four blocks between field types.
 
 Only the base filters are parameters; the expanded filter bank is rebuilt from them in training and cached in eval mode.
 """
@@ -13,37 +15,105 @@ import torch
 import torch.nn.functional as F
 
 from .fft import fft_allowed, fft_conv, fft_sizes, filter_spectrum
-from .filters import FilterTransforms
+from .filters import FilterCopies
 
 
-class ExpandedConv2d(torch.nn.Module):
-    """Shared machinery: a 'same'-padded stride-1 conv whose filter bank is expanded from base weights.
+def hue_rotations(hue) -> torch.Tensor:
+    """(len(hue), 3, 3) float64 rotations about the grey axis, rgb -> M @ rgb, for each (step, k) in `hue`: the
+    channel action of hue groups.
 
-    `algorithm` is 'direct' (torch's conv2d, in `channels_last` memory format if asked) or 'fft' (symc's FFT
-    convolution); the planner picks per layer. Both compute the same cross-correlation.
+    A hue rotation by t turns each pixel's RGB vector by t about (1, 1, 1)/sqrt(3) (right-handed: 120 degrees sends
+    red to green).
+    """
+    matrices = []
+    for step, k in hue:
+        t = 2.0 * math.pi * step / k
+        c, s = math.cos(t), math.sin(t)
+        a, b = (1.0 - c) / 3.0, s / math.sqrt(3.0)
+        matrices.append([[c + a, a - b, a + b], [a + b, c + a, a - b], [a - b, a + b, c + a]])
+    m = torch.tensor(matrices, dtype=torch.float64)
+    # Turns by multiples of 120 degrees are channel permutations: make them exactly so.
+    return torch.where((m - m.round()).abs() < 1e-12, m.round(), m)
+
+
+def conv_nd(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding: int) -> torch.Tensor:
+    """torch's 1D, 2D or 3D cross-correlation, chosen by the filters' rank."""
+    if weight.dim() == 3:
+        return F.conv1d(x, weight, bias, padding=padding)
+    if weight.dim() == 4:
+        return F.conv2d(x, weight, bias, padding=padding)
+    return F.conv3d(x, weight, bias, padding=padding)
+
+
+class GroupConv(torch.nn.Module):
+    """'Same'-padded, stride-1 equivariant convolution from field type `in_type` to `out_type` on a grid of
+    `len(moves[0][0])` axes.
+
+    Field types are (trivial, regular) counts: a lifting of plain channels is in_type (C, 0), a group convolution
+    (0, F); any mix works. `actions` (optional, one square matrix per element, rgb -> M @ rgb) turn the first
+    channels of trivial inputs (hue rotations of RGB); other trivial inputs (position channels) are left alone, and
+    trivial outputs, group averages, are blind to them. `boundary` is 'zero' or 'circular'; `algorithm` is 'direct'
+    (torch's conv, in `channels_last` memory format if asked) or 'fft' (symc's FFT convolution); both compute the
+    same cross-correlation. Block weights: weight_tt (to, ti, *kernel), weight_tr (ro, ti, *kernel),
+    weight_rt (to, ri, *kernel), weight_rr (ro, ri, order, *kernel); empty blocks hold none.
     """
 
-    def __init__(self, kernel_size: int, spatial, bias_fields: int, bias: bool, algorithm: str = "direct",
-                 channels_last: bool = False):
+    def __init__(self, in_type, out_type, kernel_size: int, moves, table, actions=None, bias: bool = False,
+                 boundary: str = "zero", algorithm: str = "direct", channels_last: bool = False):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f"kernel size must be odd so filters have a centre, got {kernel_size}")
         if algorithm not in ("direct", "fft"):
             raise ValueError(f"algorithm must be 'direct' or 'fft', got {algorithm!r}")
+        if boundary not in ("zero", "circular"):
+            raise ValueError(f"boundary must be 'zero' or 'circular', got {boundary!r}")
+        ti, ri = int(in_type[0]), int(in_type[1])
+        to, ro = int(out_type[0]), int(out_type[1])
+        self.in_trivial, self.in_fields, self.out_trivial, self.out_fields = ti, ri, to, ro
+        self.order = len(moves)
+        self.dims = len(moves[0][0])
+        self.kernel_size = kernel_size
+        self.circular = boundary == "circular"
+        self.boundary = boundary
         self.use_fft = algorithm == "fft"
         self.channels_last = channels_last
-        self.kernel_size = kernel_size
-        self.order = len(spatial)
-        self.transforms = FilterTransforms(spatial, kernel_size)
-        self.bias = torch.nn.Parameter(torch.zeros(bias_fields)) if bias else None
+        self.copies = FilterCopies(moves, table, kernel_size, (ti, ri), (to, ro), actions)
+        kernel = (kernel_size,) * self.dims
+        std = math.sqrt(2.0 / ((ti + ri * self.order) * kernel_size ** self.dims))
+        # Averaging over the group shrinks a filter's spread by about sqrt(order): that block starts wider.
+        self.weight_tt = self._block((to, ti) + kernel, std * math.sqrt(self.order))
+        self.weight_tr = self._block((ro, ti) + kernel, std)
+        self.weight_rt = self._block((to, ri) + kernel, std)
+        self.weight_rr = self._block((ro, ri, self.order) + kernel, std)
+        self.bias = torch.nn.Parameter(torch.zeros(to + ro)) if bias else None
         self._cached_weight = None
         self._cached_version = -1
         self._cached_spectrum = None
         self._cached_sizes = None
         self._cached_bank = None
 
+    @staticmethod
+    def _block(shape, std: float):
+        count = 1
+        for s in shape:
+            count *= s
+        return torch.nn.Parameter(torch.randn(shape) * std) if count else None
+
+    def base_weights(self) -> list[torch.Tensor]:
+        """The parameters the bank is expanded from: the eval cache is rebuilt when any of them changes."""
+        weights: list[torch.Tensor] = []
+        for w in (self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr):  # a loop: TorchScript has no
+            if w is not None:                                                        # filtered comprehension
+                weights.append(w)
+        return weights
+
     def expand_weight(self) -> torch.Tensor:
-        raise NotImplementedError
+        """The whole filter bank (to + ro * order, ti + ri * order, *kernel)."""
+        tt, tr, rt, rr = self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr
+        return self.copies(tt.reshape(tt.shape[0], tt.shape[1], -1) if tt is not None else None,
+                           tr.reshape(tr.shape[0], tr.shape[1], -1) if tr is not None else None,
+                           rt.reshape(rt.shape[0], rt.shape[1], -1) if rt is not None else None,
+                           rr.reshape(rr.shape[0], rr.shape[1], self.order, -1) if rr is not None else None)
 
     def filter_bank(self) -> torch.Tensor:
         # Scripted, traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into
@@ -63,17 +133,13 @@ class ExpandedConv2d(torch.nn.Module):
             self._cached_version = version
         return self._cached_weight
 
-    def base_weights(self) -> list[torch.Tensor]:
-        """The parameters the bank is expanded from: the eval cache is rebuilt when any of them changes."""
-        return [self.weight]
-
     def _spectrum(self, x: torch.Tensor, bank: torch.Tensor) -> torch.Tensor | None:
         """The filters' FFT; in eval mode kept until the bank or the input size changes."""
         if torch.jit.is_scripting():
             return None
         if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing():
             return None
-        sizes = fft_sizes(x, bank, False)
+        sizes = fft_sizes(x, bank, self.circular)
         if self._cached_spectrum is None or self._cached_sizes != sizes or self._cached_bank is not bank:
             with torch.no_grad():
                 self._cached_spectrum = filter_spectrum(bank, sizes)
@@ -92,57 +158,24 @@ class ExpandedConv2d(torch.nn.Module):
         return super()._load_from_state_dict(*args, **kwargs)
 
     def expanded_bias(self) -> torch.Tensor | None:
-        """One bias per output channel: each field's bias repeated over its group axis."""
+        """One bias per output channel: trivial fields have one channel each, regular fields repeat theirs over
+        the group axis."""
         if self.bias is None:
             return None
-        return self.bias.repeat_interleave(self.order)
+        if self.out_trivial == 0:
+            return self.bias.repeat_interleave(self.order)
+        trivial, regular = self.bias.split([self.out_trivial, self.out_fields])
+        return torch.cat([trivial, regular.repeat_interleave(self.order)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bias = self.expanded_bias()
         bank = self.filter_bank()
         if self.use_fft and fft_allowed():
-            return fft_conv(x, bank, bias, spectrum=self._spectrum(x, bank))
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return F.conv2d(x, bank, bias, padding=self.kernel_size // 2)
-
-
-class GroupLift2d(ExpandedConv2d):
-    """Plain channels in, regular fields out: one rotated/mirrored copy of each filter per group element."""
-
-    def __init__(self, in_channels: int, out_fields: int, kernel_size: int, spatial, bias: bool = False,
-                 algorithm: str = "direct", channels_last: bool = False):
-        super().__init__(kernel_size, spatial, out_fields, bias, algorithm, channels_last)
-        self.in_channels = in_channels
-        self.out_fields = out_fields
-        fan_in = in_channels * kernel_size * kernel_size
-        self.weight = torch.nn.Parameter(
-            torch.randn(out_fields, in_channels, kernel_size, kernel_size) * math.sqrt(2.0 / fan_in))
-        self.register_buffer("expansion", self.transforms.expansion_index(in_channels), persistent=False)
-
-    def expand_weight(self) -> torch.Tensor:
-        bank = self.transforms.expand(self.weight, self.expansion)  # (out, order * in * k * k)
-        k = self.kernel_size
-        return bank.reshape(self.out_fields * self.order, self.in_channels, k, k)
-
-
-class GroupConv2d(ExpandedConv2d):
-    """Regular fields in, regular fields out: filters moved spatially and along the group axis."""
-
-    def __init__(self, in_fields: int, out_fields: int, kernel_size: int, spatial, table, bias: bool = False,
-                 algorithm: str = "direct", channels_last: bool = False):
-        super().__init__(kernel_size, spatial, out_fields, bias, algorithm, channels_last)
-        self.in_fields = in_fields
-        self.out_fields = out_fields
-        order = len(spatial)
-        fan_in = in_fields * order * kernel_size * kernel_size
-        self.weight = torch.nn.Parameter(
-            torch.randn(out_fields, in_fields, order, kernel_size, kernel_size) * math.sqrt(2.0 / fan_in))
-        # Row g lists, for each input element h, which base slice feeds it: index of g^-1 h.
-        self.register_buffer("table", torch.tensor(table, dtype=torch.long), persistent=False)
-        self.register_buffer("expansion", self.transforms.expansion_index(in_fields, table), persistent=False)
-
-    def expand_weight(self) -> torch.Tensor:
-        bank = self.transforms.expand(self.weight, self.expansion)  # (out, order_out * in * order_in * k * k)
-        k = self.kernel_size
-        return bank.reshape(self.out_fields * self.order, self.in_fields * self.order, k, k)
+            return fft_conv(x, bank, bias, circular=self.circular, spectrum=self._spectrum(x, bank))
+        if self.channels_last and self.dims > 1:
+            x = x.contiguous(memory_format=torch.channels_last if self.dims == 2 else torch.channels_last_3d)
+        padding = self.kernel_size // 2
+        if self.circular:
+            x = F.pad(x, [padding, padding] * self.dims, mode="circular")
+            padding = 0
+        return conv_nd(x, bank, bias, padding)

@@ -6,7 +6,7 @@ slower), and the result is cropped back to the input's size. Large kernels make 
 """
 import torch
 
-from .fftsize import fast_fft_size
+from ..sizes import fast_fft_size
 
 
 def fft_allowed() -> bool:

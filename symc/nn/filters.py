@@ -1,23 +1,22 @@
-"""Spatial transforms of square filters: the rotated and mirrored copies a group convolution needs.
+"""Every group element's copy of a bank of filters: the moves of symc.groups.moves applied to kernels.
 
-An element's spatial action is `(mirror, r, n)`: first mirror left-right (if `mirror`), then rotate by 360*r/n degrees
-in the direction of `torch.rot90(w, 1, dims=(-2, -1))`. Multiples of 90 degrees use rot90/flip and are exact; the
-remaining angle (below 90 degrees) rotates the filter inside a band-limited basis of smooth rings (as steerable CNNs
-do), before the exact quarter turns, so the copies for g and for g rotated by 90 degrees differ by an exact rot90.
+A move `(source, flips, angle)` acts on a filter's last `len(source)` axes: first it steers the filter by `angle`
+radians (images only, rotations by angles that are not multiples of 90 degrees), then output axis b reads input axis
+source[b], reversed where flips[b] is 1. The permutation and flips are exact index moves of an odd kernel about its
+centre. Steering rotates the filter inside a band-limited basis of smooth rings (as steerable CNNs do); once any
+element steers, every copy is projected onto that basis, so copies a right angle apart differ by an exact index move.
 
-A whole filter bank is built in one gather (`expansion_index`, `expand`): each copy's entries are base entries moved by
-a fixed index, so the bank costs one indexed copy (and, for steered groups, one small matmul that rotates the base
-filters by each distinct remaining angle); its gradient is one indexed sum.
+A channel action (hue rotations turning RGB) mixes the first input channels of a filter whose inputs are plain
+channels: the copy for g reads its input through g's inverse, W_g = g(W) A_g^-1, so that
+conv(A_h x, W_g) = conv(x, W_(h^-1 g)).
+
+A whole bank is built in one gather per kind of output (`FilterCopies`): each copy's entries are entries of a few
+versions of the base filters (one per distinct steering angle and channel action, made by one small matmul each)
+at fixed positions, so the bank costs one indexed copy and its gradient one indexed sum.
 """
 import math
 
 import torch
-
-
-def split_angle(r: int, n: int):
-    """Rotation by 360*r/n degrees as (quarter turns, remaining angle in radians, below 90 degrees)."""
-    quarters, remainder = divmod(4 * (r % n), n)
-    return quarters, 2.0 * math.pi * remainder / (4 * n)
 
 
 RING_WIDTH = 0.6      # Gaussian width of each radial ring, in pixels
@@ -69,110 +68,150 @@ def _steering_matrices(size: int, angles):
     return projection, rotations
 
 
-class FilterTransforms(torch.nn.Module):
-    """Applies each group element's spatial action to a bank of (..., k, k) filters.
+def move_filters(w: torch.Tensor, source, flips) -> torch.Tensor:
+    """Filters (..., *kernel) moved by the exact part of a move, acting on their last len(source) axes."""
+    lead = w.dim() - len(source)
+    w = w.permute(list(range(lead)) + [lead + int(a) for a in source])
+    dims = [lead + b for b in range(len(flips)) if flips[b]]
+    return torch.flip(w, dims=dims) if dims else w
 
-    Right angles and mirrors are exact index moves. When some element needs another angle, filters are first
-    projected onto a band-limited ring basis and rotated within it (one small matrix per distinct angle).
+
+def distinct(keys):
+    """(index of each key among the distinct keys, the distinct keys in order of first appearance)."""
+    found = []
+    for key in keys:
+        if key not in found:
+            found.append(key)
+    return [found.index(key) for key in keys], found
+
+
+class FilterCopies(torch.nn.Module):
+    """Builds a conv's whole filter bank from its base filters: every group element's copy, for mixed field types.
+
+    Input and output field types are (trivial, regular) counts: a map has `trivial + regular * order` channels,
+    trivial channels first (moved spatially only), then regular fields, field-major (channel f * order + h is field
+    f at element h), moved as out[h] = g(in[table[g][h]]) with table[g][h] the index of g^-1 h. The four blocks:
+    trivial -> regular: copy g of a base filter for output slot g (a lifting); regular -> regular: copy g with its
+    input group axis read through row g of the table (a group convolution); regular -> trivial: input slot h uses
+    copy h; trivial -> trivial: the group average of the copies (a filter every element leaves unchanged). Channel
+    actions, when given, turn the first channels of trivial inputs only.
+
+    `forward(tt, tr, rt, rr)` takes the blocks with the kernel flattened ((to, ti, taps), (ro, ti, taps),
+    (to, ri, taps), (ro, ri, order, taps); None for an empty block) and returns the bank
+    (to + ro * order, ti + ri * order, *kernel).
     """
 
-    def __init__(self, spatial, kernel_size: int):
+    def __init__(self, moves, table, kernel_size: int, in_type, out_type, actions=None):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.mirrors = [int(m) for m, _, _ in spatial]
-        self.quarters = []
-        self.angle_index = []
-        self.versions = []
-        angles = []
-        for _, r, n in spatial:
-            quarters, angle = split_angle(r, n)
-            self.quarters.append(quarters)
-            if angle == 0.0:
-                self.angle_index.append(-1)
-            else:
-                key = round(angle, 12)
-                if key not in angles:
-                    angles.append(key)
-                self.angle_index.append(angles.index(key))
-        self.steered = len(angles) > 0
-        k2 = kernel_size * kernel_size
-        projection, rotations = steering_matrices(kernel_size, angles) if angles else (torch.eye(k2), [])
-        self.register_buffer("projection", projection.to(torch.float32), persistent=False)
-        self.register_buffer("rotations", torch.stack(rotations).to(torch.float32) if rotations
-                             else torch.zeros(0, k2, k2), persistent=False)
-        # The gather's plan: element g's copy reads version `versions[g]` of the base filters (for steered groups one
-        # version per distinct (mirror, remaining angle), made by one matrix each; else the filters themselves) at
-        # pixels `pixels[g]`, the exact index moves (mirror when not steered, then quarter turns) done on positions.
-        keys = []
-        pixel_rows = []
-        for element in range(len(spatial)):
-            key = (self.mirrors[element], self.angle_index[element]) if self.steered else (0, -1)
-            if key not in keys:
-                keys.append(key)
-            self.versions.append(keys.index(key))
-            pixels = torch.arange(k2).reshape(kernel_size, kernel_size)
-            if self.mirrors[element] and not self.steered:
-                pixels = torch.flip(pixels, dims=(-1,))
-            if self.quarters[element]:
-                pixels = torch.rot90(pixels, self.quarters[element], dims=(-2, -1))
-            pixel_rows.append(pixels.reshape(-1))
-        self.register_buffer("pixels", torch.stack(pixel_rows), persistent=False)
-        self.version_count = len(keys)
+        order = len(moves)
+        dims = len(moves[0][0])
+        taps = kernel_size ** dims
+        ti, ri = int(in_type[0]), int(in_type[1])
+        to, ro = int(out_type[0]), int(out_type[1])
+        self.order, self.taps = order, taps
+        self.in_trivial, self.in_regular, self.out_trivial, self.out_regular = ti, ri, to, ro
+        self.kernel_shape = [kernel_size] * dims
+        # Exact part: copy g's entry p sits at position pixels[g][p] of the (steered) base filter.
+        grid = torch.arange(taps).reshape(self.kernel_shape)
+        pixels = torch.stack([move_filters(grid, m[0], m[1]).reshape(-1) for m in moves])        # (order, taps)
+        # Steering: one version of the base filters per distinct angle, all projected onto the ring basis.
+        angles = [float(m[2]) if len(m) > 2 else 0.0 for m in moves]
+        steer, angle_keys = distinct([round(a, 12) for a in angles])
+        self.steered = any(a != 0.0 for a in angle_keys)
         if self.steered:
-            # Each version's matrix: projection, then the mirror (a permutation of pixels), then the rotation by the
-            # remaining angle; multiplied out in float64 so the one float32 product is as exact as the three steps.
-            flipped = torch.flip(torch.arange(k2).reshape(kernel_size, kernel_size), dims=(-1,)).reshape(-1)
-            mirror = torch.eye(k2, dtype=torch.float64)[flipped]
-            matrices = []
-            for mirrored, angle in keys:
-                m = mirror @ projection if mirrored else projection
-                matrices.append(rotations[angle] @ m if angle >= 0 else m)
-            versions = torch.cat(matrices, dim=0).to(torch.float32)   # (versions * k2, k2)
+            if dims != 2:
+                raise ValueError(f"steering by an angle turns the plane of a 2D kernel, not a {dims}D one")
+            projection, rotations = steering_matrices(kernel_size, angle_keys)
+            steering = torch.cat([r @ projection for r in rotations]).to(torch.float32)   # (versions * taps, taps)
         else:
-            versions = torch.zeros(0, k2)
-        self.register_buffer("version_matrices", versions, persistent=False)
-
-    def expansion_index(self, in_size: int, table=None) -> torch.Tensor:
-        """Flat positions for `expand`: for output element g, input channel i (and input element h when `table`
-        is given) and pixel p, where in the base filters of one output field (laid out (in, [order,] version,
-        k*k)) that copy's entry sits. Row g of `table` lists, for each h, the base slice that feeds it."""
-        k2 = self.kernel_size * self.kernel_size
-        order = len(self.quarters)
-        versions = torch.tensor(self.versions, dtype=torch.long)
-        if table is None:
-            slots = torch.arange(in_size)[None, :] * self.version_count + versions[:, None]   # (g, i)
+            steer, steering = [0] * order, torch.zeros(0, taps)
+        self.register_buffer("steering", steering, persistent=False)
+        versions = len(angle_keys) if self.steered else 1
+        # Channel actions: one version per distinct matrix, each the inverse action on the first channels of the
+        # trivial inputs, laid side by side as (ti, channel versions * ti). A plain float64 attribute, not a buffer:
+        # `.to(dtype)` on the model must not round it (a bfloat16 copy of a 60-degree hue turn would break the
+        # symmetry that float32 and float64 copies of the weights keep exactly).
+        self.acting = actions is not None and ti > 0
+        if self.acting:
+            matrices = torch.as_tensor(actions, dtype=torch.float64)
+            size = matrices.shape[-1]
+            if ti < size:
+                raise ValueError(f"the channel action turns the first {size} input channels (RGB for hue "
+                                 f"rotations), got {ti} input channels")
+            chan, keys = distinct([tuple(round(v, 12) for v in m.flatten().tolist()) for m in matrices])
+            blocks = []
+            for version in range(len(keys)):
+                block = torch.eye(ti, dtype=torch.float64)
+                block[:size, :size] = torch.linalg.inv(matrices[chan.index(version)])
+                blocks.append(block)
+            self.channels = torch.cat(blocks, dim=1)
         else:
-            table = torch.as_tensor(table, dtype=torch.long)
-            slots = ((torch.arange(in_size)[None, :, None] * order + table[:, None, :]) * self.version_count
-                     + versions[:, None, None]).reshape(order, -1)                             # (g, i * h)
-        index = slots[:, :, None] * k2 + self.pixels[:, None, :]
-        return index.reshape(-1)
+            chan, keys = [0] * order, [()]
+            self.channels = torch.zeros(0, 0, dtype=torch.float64)
+        self.channel_versions = len(keys)
+        # Positions of each entry of every copy in one output row of base filters. A row concatenates the trivial
+        # inputs' part (channel version, channel, steering version, tap) and the regular inputs' part.
+        steer_t, chan_t = torch.tensor(steer), torch.tensor(chan)
+        lifted = ((chan_t[:, None] * ti + torch.arange(ti)[None, :]) * versions + steer_t[:, None])      # (g, i)
+        lifted = lifted[:, :, None] * taps + pixels[:, None, :]                                         # (g, i, p)
+        lifted_length = self.channel_versions * ti * versions * taps
+        index = torch.as_tensor(table, dtype=torch.long).reshape(order, order)
+        fields = torch.arange(ri)[None, :, None]
+        grouped = ((fields * order + index[:, None, :]) * versions + steer_t[:, None, None])         # (g, i, h)
+        grouped = grouped[..., None] * taps + pixels[:, None, None, :] + lifted_length               # (g, i, h, p)
+        # Regular outputs: slot g of every output field reads copy g, over all input channels.
+        regular = torch.cat([lifted.reshape(order, -1), grouped.reshape(order, -1)], dim=1)
+        # Trivial outputs: every copy of the trivial inputs' part (averaged in forward), then input slot h of the
+        # regular inputs reads copy h of one base filter.
+        slots = (fields * versions + steer_t[None, None, :]) * taps                                        # (1, i, h)
+        slots = slots[..., None] + pixels[None, None, :, :]                                              # (1, i, h, p)
+        trivial = torch.cat([lifted.reshape(-1), slots.reshape(-1) + lifted_length])
+        self.register_buffer("regular_index", regular.reshape(-1), persistent=False)
+        self.register_buffer("trivial_index", trivial, persistent=False)
 
-    def expand(self, weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        """(out, ...) base filters -> (out, order * ...) every element's copy, by `expansion_index`'s gather."""
-        out = weight.shape[0]
-        k2 = self.kernel_size * self.kernel_size
+    def lifted_part(self, w: torch.Tensor) -> torch.Tensor:
+        """Base filters on trivial inputs (rows, ti, taps) -> every version of them, (rows, versions * ti * taps)."""
+        rows, ti, taps = w.shape[0], w.shape[1], w.shape[2]
+        if self.acting:
+            # W_v[:, c] = sum_d W[:, d] A_v^-1[d, c]: one matmul for all channel versions
+            channels = self.channels.to(device=w.device, dtype=w.dtype)
+            w = (w.transpose(1, 2).reshape(rows * taps, ti) @ channels).reshape(rows, taps, -1).transpose(1, 2)
         if self.steered:
-            weight = weight.reshape(-1, k2) @ self.version_matrices.t()
-        return weight.reshape(out, -1).index_select(1, index)
+            w = w.reshape(-1, taps) @ self.steering.t()
+        return w.reshape(rows, -1)
 
-    def _apply_matrix(self, w: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
-        k = self.kernel_size
-        return (w.reshape(-1, k * k) @ matrix.t()).reshape(w.shape)
+    def grouped_part(self, w: torch.Tensor) -> torch.Tensor:
+        """Base filters on regular inputs (rows, ..., taps) -> every steering version, flattened per row."""
+        rows = w.shape[0]
+        if self.steered:
+            w = w.reshape(-1, self.taps) @ self.steering.t()
+        return w.reshape(rows, -1)
 
-    def prepare(self, weight: torch.Tensor) -> torch.Tensor:
-        """Base filters as every copy starts from: band-limited when some copy is rotated by another angle."""
-        return self._apply_matrix(weight, self.projection) if self.steered else weight
-
-    def forward(self, weight: torch.Tensor, element: int) -> torch.Tensor:
-        """Filters (..., k, k) moved by group element `element` (mirror, then rotation)."""
-        w = weight
-        if self.mirrors[element]:
-            w = torch.flip(w, dims=(-1,))
-        index = self.angle_index[element]
-        if index >= 0:
-            w = self._apply_matrix(w, self.rotations[index])
-        quarters = self.quarters[element]
-        if quarters:
-            w = torch.rot90(w, quarters, dims=(-2, -1))
-        return w
+    def forward(self, tt: torch.Tensor | None, tr: torch.Tensor | None, rt: torch.Tensor | None,
+                rr: torch.Tensor | None) -> torch.Tensor:
+        ti, ri, order, taps = self.in_trivial, self.in_regular, self.order, self.taps
+        columns = ti + ri * order
+        banks: list[torch.Tensor] = []
+        if self.out_trivial > 0:
+            parts: list[torch.Tensor] = []
+            if tt is not None:
+                parts.append(self.lifted_part(tt))
+            if rt is not None:
+                parts.append(self.grouped_part(rt))
+            base = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+            copies = base.index_select(1, self.trivial_index)
+            if ti > 0:
+                symmetric, slots = copies.split([order * ti * taps, ri * order * taps], dim=1)
+                symmetric = symmetric.reshape(self.out_trivial, order, ti * taps).mean(dim=1)
+                copies = torch.cat([symmetric, slots], dim=1) if ri > 0 else symmetric
+            banks.append(copies.reshape([self.out_trivial, columns] + self.kernel_shape))
+        if self.out_regular > 0:
+            pieces: list[torch.Tensor] = []
+            if tr is not None:
+                pieces.append(self.lifted_part(tr))
+            if rr is not None:
+                pieces.append(self.grouped_part(rr))
+            base = pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
+            copies = base.index_select(1, self.regular_index)
+            banks.append(copies.reshape([self.out_regular * order, columns] + self.kernel_shape))
+        return banks[0] if len(banks) == 1 else torch.cat(banks, dim=0)

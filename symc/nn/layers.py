@@ -1,41 +1,55 @@
-"""Pointwise, normalization, pooling and head layers that keep regular fields' symmetry."""
+"""Normalization, pooling, down-sampling and head layers that keep the symmetry of fields on any grid.
+
+Maps are (B, channels, *grid) with a field type (trivial, regular): `trivial` invariant channels first, then
+`regular` fields of `order` channels each, field-major (symc.nn.conv). Nothing here depends on the grid's rank.
+"""
 import math
 
 import torch
 import torch.nn.functional as F
 
 
-class FieldNorm2d(torch.nn.Module):
-    """Normalization with statistics, scale and shift per field, shared by all of the field's group elements.
+def field_norm(fields: int, kind: str) -> torch.nn.Module:
+    """Batch statistics per field ('batch'), over all fields of a sample ('layer'), or over groups of fields."""
+    if kind == "batch":
+        return torch.nn.BatchNorm1d(fields)
+    return torch.nn.GroupNorm(1 if kind == "layer" else math.gcd(fields, 8), fields)
 
-    `kind` 'batch' uses batch statistics; 'layer' normalizes each sample over all its fields; 'group' over
-    groups of fields. Folding the group axis into the rows makes the torch norms pool over it.
-    """
 
-    def __init__(self, fields: int, order: int, kind: str = "batch"):
+class FieldNorm(torch.nn.Module):
+    """Normalization with statistics, scale and shift per field: a trivial field is one channel, a regular field
+    shares them over its group axis and every position (folding the group axis into the positions makes the torch
+    norms pool over it)."""
+
+    def __init__(self, field_type, order: int, kind: str = "batch"):
         super().__init__()
-        self.fields = fields
+        self.trivial, self.fields = int(field_type[0]), int(field_type[1])
         self.order = order
-        if kind == "batch":
-            self.norm = torch.nn.BatchNorm2d(fields)
-        else:
-            groups = 1 if kind == "layer" else math.gcd(fields, 8)
-            self.norm = torch.nn.GroupNorm(groups, fields)
+        self.trivial_norm = field_norm(self.trivial, kind) if self.trivial else None
+        self.norm = field_norm(self.fields, kind) if self.fields else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, _, h, w = x.shape
-        y = self.norm(x.reshape(b, self.fields, self.order * h, w))
-        return y.reshape(b, self.fields * self.order, h, w)
+        b = x.shape[0]
+        if self.trivial_norm is None and self.norm is not None:
+            return self.norm(x.reshape(b, self.fields, -1)).reshape(x.shape)
+        trivial, regular = x.split([self.trivial, self.fields * self.order], dim=1)
+        if self.trivial_norm is not None:
+            trivial = self.trivial_norm(trivial.reshape(b, self.trivial, -1)).reshape(trivial.shape)
+        if self.norm is None:
+            return trivial
+        regular = self.norm(regular.reshape(b, self.fields, -1)).reshape(regular.shape)
+        return torch.cat([trivial, regular], dim=1)
 
 
-class SymmetricDownsample2d(torch.nn.Module):
-    """Halves each spatial size with a window grid that is symmetric about the image centre.
+class SymmetricDownsample(torch.nn.Module):
+    """Halves every grid size with a window grid that is symmetric about the grid's centre (1, 2 or 3 axes).
 
     'max' and 'avg' use windows of 2 at stride 2 on an even side (they tile it exactly) and windows of 3 at stride 2
     with one cell of padding on an odd side (centred on cells 0, 2, ..., n-1). 'blur' is anti-aliased for rotations
-    by other angles: binomial taps [1, 3, 3, 1]/8 on an even side and [1, 2, 1]/4 on an odd side, same centres.
-    Either way rotating or mirroring the input about its centre maps windows onto windows, so the pooled map is
-    moved exactly as the input was, for every input size.
+    by other angles: binomial taps [1, 3, 3, 1]/8 on an even side and [1, 2, 1]/4 on an odd side, same centres, one
+    axis after the other. Either way reversing or permuting the axes about the centre (rotations by right angles,
+    mirrors, time reversal, cube symmetries) maps windows onto windows, so the pooled map is moved exactly as the
+    input was, for every input size.
     """
 
     def __init__(self, mode: str = "max"):
@@ -45,37 +59,60 @@ class SymmetricDownsample2d(torch.nn.Module):
         self.register_buffer("taps_odd", torch.tensor([1.0, 2.0, 1.0]) / 4.0, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, w = x.shape[-2], x.shape[-1]
+        dims = x.dim() - 2
+        sizes = x.shape[2:]
         if self.mode == "blur":
-            return self._blur_axis(self._blur_axis(x, h % 2, 2), w % 2, 3)
-        kernel = (2 + h % 2, 2 + w % 2)
-        padding = (h % 2, w % 2)
+            for axis in range(dims):
+                x = self._blur_axis(x, sizes[axis] % 2, axis, dims)
+            return x
+        kernel = [2 + s % 2 for s in sizes]
+        padding = [s % 2 for s in sizes]
         if self.mode == "max":
-            return F.max_pool2d(x, kernel, 2, padding)
-        return F.avg_pool2d(x, kernel, 2, padding, count_include_pad=False)
+            if dims == 1:
+                return F.max_pool1d(x, kernel, 2, padding)
+            if dims == 2:
+                return F.max_pool2d(x, kernel, 2, padding)
+            return F.max_pool3d(x, kernel, 2, padding)
+        if dims == 1:
+            return F.avg_pool1d(x, kernel, 2, padding, count_include_pad=False)
+        if dims == 2:
+            return F.avg_pool2d(x, kernel, 2, padding, count_include_pad=False)
+        return F.avg_pool3d(x, kernel, 2, padding, count_include_pad=False)
 
-    def _blur_axis(self, x: torch.Tensor, odd: int, dim: int) -> torch.Tensor:
+    def _blur_axis(self, x: torch.Tensor, odd: int, axis: int, dims: int) -> torch.Tensor:
         taps = (self.taps_odd if odd else self.taps_even).to(x.dtype)
         channels = x.shape[1]
-        if dim == 2:
-            kernel, stride, padding = taps.reshape(1, 1, -1, 1).expand(channels, 1, -1, 1), (2, 1), (1, 0)
-        else:
-            kernel, stride, padding = taps.reshape(1, 1, 1, -1).expand(channels, 1, 1, -1), (1, 2), (0, 1)
-        return F.conv2d(x, kernel, None, stride, padding, 1, channels)
+        shape = [channels, 1] + [1] * dims
+        shape[2 + axis] = taps.shape[0]
+        kernel = taps.reshape([1, 1] + shape[2:]).expand(shape)
+        stride = [1] * dims
+        stride[axis] = 2
+        padding = [0] * dims
+        padding[axis] = 1
+        if dims == 1:
+            return F.conv1d(x, kernel, None, stride, padding, 1, channels)
+        if dims == 2:
+            return F.conv2d(x, kernel, None, stride, padding, 1, channels)
+        return F.conv3d(x, kernel, None, stride, padding, 1, channels)
 
 
-class GroupPool(torch.nn.Module):
-    """Regular fields (B, fields*order, ...) to invariant scalars (B, fields, ...) by max or mean over the group."""
+class FieldPool(torch.nn.Module):
+    """Fields (B, trivial + fields*order, *grid) to invariant scalars (B, trivial + fields, *grid): trivial channels
+    pass through, each regular field is pooled (max or mean) over its group axis."""
 
-    def __init__(self, fields: int, order: int, mode: str = "max"):
+    def __init__(self, field_type, order: int, mode: str = "max"):
         super().__init__()
-        self.fields = fields
+        self.trivial, self.fields = int(field_type[0]), int(field_type[1])
         self.order = order
         self.use_max = mode == "max"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x.reshape(x.shape[0], self.fields, self.order, x.shape[-2], x.shape[-1])
-        return y.amax(dim=2) if self.use_max else y.mean(dim=2)
+        if self.trivial == 0:
+            y = x.reshape([x.shape[0], self.fields, self.order] + list(x.shape[2:]))
+            return y.amax(dim=2) if self.use_max else y.mean(dim=2)
+        trivial, regular = x.split([self.trivial, self.fields * self.order], dim=1)
+        y = regular.reshape([x.shape[0], self.fields, self.order] + list(x.shape[2:]))
+        return torch.cat([trivial, y.amax(dim=2) if self.use_max else y.mean(dim=2)], dim=1)
 
 
 def isotypic_bases(table: list[list[int]], classes: list[int]) -> list[torch.Tensor]:
@@ -135,32 +172,42 @@ class GroupSpectrum(torch.nn.Module):
         return torch.sqrt(power + 1e-8).flatten(1)
 
 
-class GlobalPool2d(torch.nn.Module):
-    """Mean or max over all spatial positions: (B, C, H, W) -> (B, C)."""
+class GlobalPool(torch.nn.Module):
+    """Mean or max over every grid position: (B, C, *grid) -> (B, C)."""
 
     def __init__(self, mode: str = "mean"):
         super().__init__()
         self.use_max = mode == "max"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.amax(dim=(-2, -1)) if self.use_max else x.mean(dim=(-2, -1))
+        dims = [d for d in range(2, x.dim())]
+        return x.amax(dim=dims) if self.use_max else x.mean(dim=dims)
 
 
 class FieldLinear(torch.nn.Module):
-    """One linear map over fields shared by every group element: (B, in_fields*order) -> (B, out_fields, order).
+    """(B, trivial + in_fields*order) -> (B, out_fields, order): one linear map over regular fields shared by every
+    group element, plus the trivial features' contribution, the same for every element.
 
     It commutes with any permutation of the group axis, so orientation scores stay equivariant.
     """
 
-    def __init__(self, in_fields: int, out_fields: int, order: int):
+    def __init__(self, in_type, out_fields: int, order: int):
         super().__init__()
-        self.in_fields = in_fields
+        self.trivial, self.in_fields = int(in_type[0]), int(in_type[1])
         self.order = order
-        self.linear = torch.nn.Linear(in_fields, out_fields)
+        self.linear = torch.nn.Linear(self.in_fields, out_fields) if self.in_fields else None
+        self.trivial_linear = (torch.nn.Linear(self.trivial, out_fields, bias=self.linear is None)
+                               if self.trivial else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        fields = x.reshape(x.shape[0], self.in_fields, self.order)
-        return self.linear(fields.transpose(1, 2)).transpose(1, 2)
+        trivial, regular = x.split([self.trivial, self.in_fields * self.order], dim=1)
+        if self.linear is None:
+            return self.trivial_linear(trivial).unsqueeze(2).expand(-1, -1, self.order)
+        fields = regular.reshape(x.shape[0], self.in_fields, self.order)
+        scores = self.linear(fields.transpose(1, 2)).transpose(1, 2)
+        if self.trivial_linear is not None:
+            scores = scores + self.trivial_linear(trivial).unsqueeze(2)  # (B, out, 1): the same for every element
+        return scores
 
 
 def shape_text(shape: list[int]) -> str:
@@ -168,16 +215,21 @@ def shape_text(shape: list[int]) -> str:
     return "(" + ", ".join([str(s) for s in shape]) + ("," if len(shape) == 1 else "") + ")"
 
 
-def check_image_input(x: torch.Tensor, channels: int, min_size: int, layout: str) -> None:
-    """Raise a ValueError naming the expected layout when `x` cannot be this model's input."""
-    if x.dim() != 4:
-        raise ValueError(f"expected input of shape {layout}, got a tensor of rank {x.dim()} "
-                         f"with shape {shape_text(x.shape)}")
+def check_input(x: torch.Tensor, channels: int, rank: int, min_size: int, layout: str, cube: bool = False) -> None:
+    """Raise a ValueError naming the expected layout when `x` cannot be this grid model's input (sequences
+    (B, C, L), images (B, C, H, W), volumes (B, C, D, H, W))."""
+    if x.dim() != rank:
+        raise ValueError(f"expected input of shape {layout}, got a tensor of rank {x.dim()} with shape "
+                         f"{shape_text(x.shape)}")
     if x.shape[1] != channels:
-        raise ValueError(f"expected input of shape {layout} with {channels} channels, got {x.shape[1]} "
-                         f"channels (shape {shape_text(x.shape)})")
-    if x.shape[2] < min_size or x.shape[3] < min_size:
-        raise ValueError(f"expected input of shape {layout} with height and width at least {min_size}, "
+        raise ValueError(f"expected input of shape {layout} with {channels} channels, got {x.shape[1]} channels "
+                         f"(shape {shape_text(x.shape)})")
+    if min(x.shape[2:]) < min_size:
+        sides = "height and width" if rank == 4 else "every size"
+        raise ValueError(f"expected input of shape {layout} with {sides} at least {min_size}, got "
+                         f"{shape_text(x.shape)}")
+    if cube and (x.shape[2] != x.shape[3] or x.shape[3] != x.shape[4]):
+        raise ValueError(f"expected a cubic input {layout} with D = H = W (cube symmetries turn it by 90 degrees), "
                          f"got {shape_text(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"expected a floating-point input of shape {layout}, got dtype {x.dtype}")

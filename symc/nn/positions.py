@@ -9,7 +9,7 @@ import torch
 
 
 def image_positions(kind: str, n: int, height: int, width: int, device: torch.device) -> torch.Tensor:
-    """(channels, H, W) position channels of `kind` (see ImagePositions2d), in float32.
+    """(channels, H, W) position channels of `kind` (see ImagePositions), in float32.
 
     y = row - (H-1)/2, x = col - (W-1)/2; the mirror maps x to -x, a quarter turn maps (y, x) to (x, -y) or
     (-x, y), so y*y + x*x is unchanged exactly. theta = atan2(y, x); phi = atan2(x, y) is measured from the
@@ -35,7 +35,7 @@ def image_positions(kind: str, n: int, height: int, width: int, device: torch.de
     return torch.stack(channels)
 
 
-class ImagePositions2d(torch.nn.Module):
+class ImagePositions(torch.nn.Module):
     """(B, C, H, W) -> (B, C + P, H, W): the input with P position channels appended.
 
     `kind` 'cyclic' (C_N, N = `n`): radius, cos(N theta), sin(N theta); 'dihedral' (D_N): radius, cos(N phi);

@@ -1,116 +1,136 @@
-"""Scale-equivariant convolutions on images: a scale-space lifting and scale-group convolutions (as SESN does).
+"""Scale-equivariant convolutions on grids of 1, 2 or 3 axes: a scale-space lifting and scale-group convolutions
+(as SESN does).
 
-Between scale layers the scale axis is folded into the batch: (scales * B, channels, H, W), scale-major (row s*B + b
-is sample b at scale s), so norms, activations, down-sampling and group pooling run on every scale with the same
-weights. A filter is a fixed combination of Hermite-Gaussian functions sampled at sigma_s = sigma_0 * q^s with
-q = SCALE_STEP and normalized by 1/sigma^2, so the filter at scale s is the scale-0 filter dilated by q^s. Zooming the
-input in by q then moves the response at scale s - 1 to scale s; the top scale would need a scale that is not
-computed, so scale equivariance is approximate. Each scale's filters are expanded over the finite group (rotations,
-mirrors) exactly as GroupLift2d and GroupConv2d expand theirs: right angles and mirrors stay exact at every scale.
+Between scale layers the scale axis is folded into the batch: (scales * B, channels, *grid), scale-major (row s*B + b
+is sample b at scale s), so norms, activations and group pooling run on every scale with the same weights. A filter
+is a fixed combination of Hermite-Gaussian functions (products of one 1D function per axis) sampled at
+sigma_s = sigma_0 * q^s with q = SCALE_STEP and normalized by 1/sigma^dims, so the filter at scale s is the scale-0
+filter dilated by q^s. Zooming the input in by q then moves the response at scale s - 1 to scale s; the top scale
+would need a scale that is not computed, so scale equivariance is approximate. Each scale's filters are expanded
+over the finite group exactly as GroupConv expands its own (symc.nn.filters, the same moves table): right angles,
+mirrors and channel actions (hue) stay exact at every scale.
 """
 import math
 
 import torch
-import torch.nn.functional as F
 
-from .filters import FilterTransforms
-from .scalesize import SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders, scale_kernel_sizes
+from ..sizes import SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders, scale_kernel_sizes
+from .conv import conv_nd
+from .filters import FilterCopies
 
 
-def hermite_basis(kernel_size: int, scales: int) -> torch.Tensor:
-    """(scales, functions, K, K) float64, K the largest grid; scale s fills the centred k_s x k_s block, zeros
-    around it. Every function is divided by its norm at scale 0, so the same coefficients give a filter whose
-    response to a zoomed image is the zoomed response."""
+def hermite_basis(kernel_size: int, scales: int, dims: int = 2) -> torch.Tensor:
+    """(scales, functions, K, ..., K) float64 with `dims` grid axes, K the largest grid; scale s fills the centred
+    k_s block, zeros around it. Every function is divided by its norm at scale 0, so the same coefficients give a
+    filter whose response to a zoomed grid is the zoomed response."""
     sizes = scale_kernel_sizes(kernel_size, scales)
     largest = sizes[-1]
     sigma0 = max(kernel_size // 2, 1) / TRUNCATE
-    orders = hermite_orders()
-    basis = torch.zeros(scales, len(orders), largest, largest, dtype=torch.float64)
+    orders = hermite_orders(dims)
+    basis = torch.zeros([scales, len(orders)] + [largest] * dims, dtype=torch.float64)
     for s, size in enumerate(sizes):
         sigma = sigma0 * SCALE_STEP ** s
         t = (torch.arange(size, dtype=torch.float64) - size // 2) / sigma
         gauss = torch.exp(-0.5 * t * t)
         hermite = [torch.ones_like(t), t, t * t - 1, t * t * t - 3 * t]  # probabilists' He_0 .. He_3
         start = (largest - size) // 2
-        for i, (n, m) in enumerate(orders):
-            block = (hermite[n] * gauss)[:, None] * (hermite[m] * gauss)[None, :] / (sigma * sigma)
-            basis[s, i, start:start + size, start:start + size] = block
+        window = tuple([s, slice(None)] + [slice(start, start + size)] * dims)
+        for i, degrees in enumerate(orders):
+            block = hermite[degrees[0]] * gauss
+            for n in degrees[1:]:
+                block = block[..., None] * (hermite[n] * gauss)
+            basis[window][i] = block / sigma ** dims
     norms = basis[0].flatten(1).norm(dim=1)
-    return basis / norms[None, :, None, None]
+    return basis / norms.reshape([1, -1] + [1] * dims)
 
 
-class ScaleLift2d(torch.nn.Module):
-    """Plain channels (B, C, H, W) in, regular fields at every scale (scales * B, out_fields * order, H, W) out."""
+def scale_bases(kernel_size: int, scales: int, dims: int) -> torch.Tensor:
+    """(functions, sum of k_s^dims) float32: each scale's functions on its own centred grid, flattened and side by
+    side (split by taps per scale in forward)."""
+    basis = hermite_basis(kernel_size, scales, dims)
+    largest = basis.shape[-1]
+    parts = []
+    for s, size in enumerate(scale_kernel_sizes(kernel_size, scales)):
+        start = (largest - size) // 2
+        block = basis[s]
+        for axis in range(dims):
+            block = block.narrow(1 + axis, start, size)
+        parts.append(block.reshape(block.shape[0], -1))
+    return torch.cat(parts, dim=1).to(torch.float32)
 
-    def __init__(self, in_channels: int, out_fields: int, kernel_size: int, spatial, scales: int):
+
+class ScaleLift(torch.nn.Module):
+    """Plain channels (B, C, *grid) in, regular fields at every scale (scales * B, out_fields * order, *grid) out.
+
+    `actions` (optional, one matrix per element) turn the first input channels as in GroupConv (hue rotations of RGB).
+    """
+
+    def __init__(self, in_channels: int, out_fields: int, kernel_size: int, moves, scales: int, actions=None):
         super().__init__()
         self.in_channels = in_channels
         self.out_fields = out_fields
-        self.order = len(spatial)
+        self.order = len(moves)
+        self.dims = len(moves[0][0])
         self.scales = scales
         self.sizes = scale_kernel_sizes(kernel_size, scales)
-        self.register_buffer("basis", hermite_basis(kernel_size, scales).to(torch.float32), persistent=False)
-        self.transforms = torch.nn.ModuleList([FilterTransforms(spatial, k) for k in self.sizes])
-        functions = self.basis.shape[1]
+        self.taps = [k ** self.dims for k in self.sizes]
+        self.register_buffer("basis", scale_bases(kernel_size, scales, self.dims), persistent=False)
+        table = [[0] * self.order] * self.order  # no regular inputs: the group table is never read
+        self.copies = torch.nn.ModuleList([FilterCopies(moves, table, k, (in_channels, 0), (0, out_fields), actions)
+                                           for k in self.sizes])
+        functions = self.basis.shape[0]
         self.weight = torch.nn.Parameter(
             torch.randn(out_fields, in_channels, functions) * math.sqrt(2.0 / (in_channels * functions)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outputs = []
-        largest = self.sizes[-1]
-        for s, transforms in enumerate(self.transforms):
-            k = self.sizes[s]
-            start = (largest - k) // 2
-            basis = self.basis[s, :, start:start + k, start:start + k]
-            base = transforms.prepare(torch.einsum("oif,fkl->oikl", self.weight, basis))
-            copies = [transforms(base, g) for g in range(self.order)]
-            bank = torch.stack(copies, dim=1).reshape(self.out_fields * self.order, self.in_channels, k, k)
-            outputs.append(F.conv2d(x, bank.to(x.dtype), None, padding=k // 2))
+        bases = self.basis.split(self.taps, dim=1)
+        for s, copies in enumerate(self.copies):
+            base = torch.einsum("oif,ft->oit", self.weight, bases[s])
+            bank = copies(None, base, None, None)
+            outputs.append(conv_nd(x, bank.to(x.dtype), None, self.sizes[s] // 2))
         return torch.cat(outputs, dim=0)
 
 
-class ScaleGroupConv2d(torch.nn.Module):
+class ScaleGroupConv(torch.nn.Module):
     """Regular fields at every scale in and out. Output scale s sees input scales s .. s + window - 1 (those that
     exist) through filters sampled at scale s: one weight per (input offset, field, group element, basis function),
-    shared by all scales. Along the group axis the filters move as in GroupConv2d (`table`)."""
+    shared by all scales. Along the group axis the filters move as in GroupConv (`table`)."""
 
-    def __init__(self, in_fields: int, out_fields: int, kernel_size: int, spatial, table, scales: int,
+    def __init__(self, in_fields: int, out_fields: int, kernel_size: int, moves, table, scales: int,
                  window: int = SCALE_WINDOW):
         super().__init__()
         self.in_fields = in_fields
         self.out_fields = out_fields
-        self.order = len(spatial)
+        self.order = len(moves)
+        self.dims = len(moves[0][0])
         self.scales = scales
         self.window = window
         self.sizes = scale_kernel_sizes(kernel_size, scales)
-        self.register_buffer("basis", hermite_basis(kernel_size, scales).to(torch.float32), persistent=False)
-        self.transforms = torch.nn.ModuleList([FilterTransforms(spatial, k) for k in self.sizes])
-        functions = self.basis.shape[1]
+        self.taps = [k ** self.dims for k in self.sizes]
+        self.counts = [min(window, scales - s) for s in range(scales)]  # scales past the top are absent
+        self.register_buffer("basis", scale_bases(kernel_size, scales, self.dims), persistent=False)
+        # Scale s reads `counts[s]` input scales: offset-major input fields (offset, field) for its group conv.
+        self.copies = torch.nn.ModuleList([FilterCopies(moves, table, k, (0, c * in_fields), (0, out_fields))
+                                           for k, c in zip(self.sizes, self.counts)])
+        functions = self.basis.shape[0]
         fan_in = in_fields * self.order * min(window, scales) * functions
         self.weight = torch.nn.Parameter(
             torch.randn(out_fields, in_fields, window, self.order, functions) * math.sqrt(2.0 / fan_in))
-        self.register_buffer("table", torch.tensor(table, dtype=torch.long), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch = x.shape[0] // self.scales
-        height, width = x.shape[-2], x.shape[-1]
-        per_scale = x.reshape(self.scales, batch, self.in_fields * self.order, height, width)
+        grid = list(x.shape[2:])
+        channels = self.in_fields * self.order
+        per_scale = x.reshape([self.scales, batch, channels] + grid)
         outputs = []
-        largest = self.sizes[-1]
-        for s, transforms in enumerate(self.transforms):
-            k = self.sizes[s]
-            count = min(self.window, self.scales - s)  # scales past the top are absent
-            start = (largest - k) // 2
-            basis = self.basis[s, :, start:start + k, start:start + k]
-            base = torch.einsum("oijgf,fkl->oijgkl", self.weight[:, :, :count], basis)
-            base = transforms.prepare(base)
-            copies = [transforms(base.index_select(3, self.table[g]), g) for g in range(self.order)]
-            bank = torch.stack(copies, dim=1)  # (out, order_out, in, offset, order_in, k, k)
-            bank = bank.permute(0, 1, 3, 2, 4, 5, 6).reshape(
-                self.out_fields * self.order, count * self.in_fields * self.order, k, k)
-            inputs = per_scale[s:s + count].transpose(0, 1).reshape(
-                batch, count * self.in_fields * self.order, height, width)
-            outputs.append(F.conv2d(inputs, bank.to(x.dtype), None, padding=k // 2))
+        bases = self.basis.split(self.taps, dim=1)
+        for s, copies in enumerate(self.copies):
+            count = self.counts[s]
+            base = torch.einsum("oijgf,ft->ojigt", self.weight[:, :, :count], bases[s])
+            bank = copies(None, None, None, base.reshape(self.out_fields, count * self.in_fields, self.order, -1))
+            inputs = per_scale[s:s + count].transpose(0, 1).reshape([batch, count * channels] + grid)
+            outputs.append(conv_nd(inputs, bank.to(x.dtype), None, self.sizes[s] // 2))
         return torch.cat(outputs, dim=0)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..nn.fftsize import fast_fft_size
+from ..sizes import fast_fft_size
 from .hardware import Hardware
 
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}

@@ -1,8 +1,7 @@
-"""Planner facts for the scale axis of images: kernel choice, reasons, and the cost of one layer at every scale."""
+"""Planner facts for the scale axis of grids (images, sequences): kernel choice, reasons, and the cost of one layer at every scale."""
 from __future__ import annotations
 
-from ..nn.scalesize import (HERMITE_ORDER, SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders,
-                             scale_kernel_sizes)
+from ..sizes import HERMITE_ORDER, SCALE_STEP, SCALE_WINDOW, TRUNCATE, hermite_orders, scale_kernel_sizes
 from .cost import ConvShape, conv_time, direct_flops
 
 SCALE_DOWNSAMPLE_REASON = ("none: strided pooling samples each scale on a grid that a zoom does not map onto "
@@ -17,9 +16,10 @@ def scale_kernel_reason(kernel: int, scales: int) -> str:
             "measured worse on zooms")
 
 
-def scale_reason(scales: int) -> str:
+def scale_reason(scales: int, dims: int = 2) -> str:
+    degrees = "n, m" if dims == 2 else ("n" if dims == 1 else "per axis")
     return (f"{scales} scales, step q = {SCALE_STEP:.4g}: every conv keeps one copy of its fields per scale, filters "
-            f"from {len(hermite_orders())} Hermite-Gaussian functions (orders n, m <= {HERMITE_ORDER}) at "
+            f"from {len(hermite_orders(dims))} Hermite-Gaussian functions (orders {degrees} <= {HERMITE_ORDER}) at "
             "sigma_0 q^s, "
             f"a window of {SCALE_WINDOW} input scale(s) per output scale; max over positions and scales for "
             "invariant outputs")
@@ -34,7 +34,8 @@ def scale_conv_shapes(graph, name: str, batch: int) -> list[ConvShape]:
     shapes = []
     for s, k in enumerate(data["kernels"]):
         count = 1 if data["op"] == "scale_lift" else min(data["window"], scales - s)
-        shapes.append(ConvShape(batch, count * inp.channels, out.channels, (k, k), tuple(out.spatial)))
+        shapes.append(ConvShape(batch, count * inp.channels, out.channels, (k,) * len(out.spatial),
+                                tuple(out.spatial)))
     return shapes
 
 
@@ -44,7 +45,8 @@ def scale_conv_cost(graph, name: str, batch: int, hardware, dtype: str) -> tuple
     shapes = scale_conv_shapes(graph, name, batch)
     flops = int(sum(direct_flops(shape) for shape in shapes) // batch)
     time = sum(conv_time("direct", shape, hardware, dtype) for shape in shapes)
-    grids = ", ".join(f"{k}x{k}" for k in data["kernels"])
+    dims = len(data["out"].spatial)
+    grids = ", ".join("x".join([str(k)] * dims) for k in data["kernels"])
     window = "" if data["op"] == "scale_lift" else f", each over up to {data['window']} input scales"
     reason = (f"direct: one convolution per scale ({grids}{window}); filters from {data['params']:,} "
               "basis coefficients")

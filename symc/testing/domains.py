@@ -51,8 +51,10 @@ class DomainTester:
 
     def zooms(self, size: tuple[int, ...], batch: int, generator: torch.Generator) -> list[tuple[str, Inputs, Inputs]]:
         """Approximate moves (name, smooth inputs, the same inputs zoomed), compared on invariant outputs with
-        SCALE_TOLERANCE; none unless the domain declares scales."""
+        `zoom_tolerance`; none unless the domain declares scales."""
         return []
+
+    zoom_tolerance = SCALE_TOLERANCE
 
 
 def tester_check(tester_class) -> Callable:
@@ -148,8 +150,9 @@ def _check_size(runner: _Runner, tester: DomainTester, size, batch: int, generat
 def _check_zooms(runner: _Runner, tester: DomainTester, size, batch: int, generator: torch.Generator) -> list[Row]:
     """Rows comparing invariant outputs on smooth inputs and on the same inputs zoomed (approximate moves)."""
     def row(element: str, output: int | None, error: float, note: str = "") -> Row:
-        return Row(size, element, output, error, SCALE_TOLERANCE, False, error <= SCALE_TOLERANCE, note)
+        return Row(size, element, output, error, tolerance, False, error <= tolerance, note)
 
+    tolerance = tester.zoom_tolerance
     rows = []
     for name, x, zoomed in tester.zooms(size, batch, generator):
         try:

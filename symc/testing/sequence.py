@@ -5,9 +5,15 @@ import torch
 
 from .domains import tester_check, DomainTester, Move, identity_move, parse_sizes
 from .inputs import BumpTrain
-from .scale import SCALE_STEP, SCALE_TOLERANCE, scale_count
+from .scale import SCALE_STEP, scale_count
 
 DEFAULT_LENGTHS = [(32,), (33,)]
+
+ZOOM_TOLERANCE = 0.65
+"""Zoom rows of sequences. Measured (the spec's length or 64, batch 4, seeds 0-7, fresh initializations):
+symc-compiled `scale 3` and `scale 4` models 0.04 - 0.58 (medians 0.14 - 0.24); plain 1D CNNs (kernels 3-7, depth
+2-4, max or mean over positions) 0.17 - 2.9 (mean 0.89). As on images, the populations overlap: zoom rows catch gross
+errors, and the exact rows (identity, shifts, reversal) stay the sharp test."""
 
 
 def shift_moves(length: int) -> list[int]:
@@ -48,6 +54,8 @@ class SequenceTester(DomainTester):
                 moves.append(move(f"reversal, shift {s}", lambda t, s=s: torch.roll(torch.flip(t, dims=(-1,)), s, -1)))
         return moves
 
+    zoom_tolerance = ZOOM_TOLERANCE
+
     def zooms_declared(self):
         return self.scales > 1
 
@@ -69,7 +77,7 @@ class SequenceTester(DomainTester):
         lines = [f"actions: {actions or 'the identity only (the model must be deterministic)'}"]
         if self.scales > 1:
             lines.append(f"zooms (in and out by {SCALE_STEP:.4g} about the centre): smooth bump trains redrawn "
-                         f"zoomed, invariant outputs compared; tolerance {SCALE_TOLERANCE:g}")
+                         f"zoomed, invariant outputs compared; tolerance {ZOOM_TOLERANCE:g}")
         if self.spec.translation and not self.circular:
             lines.append("not tested: translations (zero boundary: a shift moves content off the ends; with "
                          "'boundary circular' the tester checks circular shifts)")
