@@ -35,16 +35,18 @@ def moves_text(group, dims: int) -> str:
         angle = repr(float(move.angle)) if move.angle else "0.0"   # no '-0.0' for mirrors at right angles
         rows.append(f"    ({_tuple_text(move.source)}, {_tuple_text(move.flips)}, {angle}),  "
                     f"# {group.element_name(i)}")
-    axes = {1: "The one axis is time: time reversal reverses it.",
-            2: "The axes are (row, column): a quarter turn is torch.rot90(x, 1, dims=(-2, -1)), the mirror reverses "
-               "columns.",
-            3: "The axes are (D, H, W): a cube symmetry permutes and reverses them."}[dims]
-    return ("# GROUP_MOVES[g] = (source, flips, angle): how element g moves a map's grid and its filters. First steer "
-            "by\n"
-            "# `angle` radians in the plane of the last two axes (rotations by other than right angles, through\n"
-            "# band-limited filters; 0 otherwise), then output axis b reads input axis source[b], reversed where\n"
-            f"# flips[b] is 1 (exact index moves). {axes}\n"
-            "GROUP_MOVES = (\n" + "\n".join(rows) + "\n)")
+    if dims == 2:
+        comment = ["GROUP_MOVES[g] = (source, flips, angle): how element g moves a map's grid and its filters.",
+                   "First steer by `angle` radians in the plane of the last two axes (rotations by other than right",
+                   "angles, through band-limited filters; 0 otherwise), then output axis b reads input axis",
+                   "source[b], reversed where flips[b] is 1 (exact index moves). The axes are (row, column): a",
+                   "quarter turn is torch.rot90(x, 1, dims=(-2, -1)), the mirror reverses the columns."]
+    else:
+        axes = "the one axis is time" if dims == 1 else "the axes are (D, H, W)"
+        comment = ["GROUP_MOVES[g] = (source, flips, angle): how element g moves a map's grid and its filters:",
+                   "output axis b reads input axis source[b], reversed where flips[b] is 1 (exact index moves;",
+                   f"{axes}). The angle, a steering of image filters, is 0 here."]
+    return "".join(f"# {line}\n" for line in comment) + "GROUP_MOVES = (\n" + "\n".join(rows) + "\n)"
 
 
 def group_text(plan: Plan, dims: int) -> str:

@@ -166,8 +166,9 @@ class FilterCopies(torch.nn.Module):
         slots = (fields * versions + steer_t[None, None, :]) * taps                                        # (1, i, h)
         slots = slots[..., None] + pixels[None, None, :, :]                                              # (1, i, h, p)
         trivial = torch.cat([lifted.reshape(-1), slots.reshape(-1) + lifted_length])
-        self.register_buffer("regular_index", regular.reshape(-1), persistent=False)
-        self.register_buffer("trivial_index", trivial, persistent=False)
+        empty = torch.zeros(0, dtype=torch.long)   # no outputs of that kind: no index to keep
+        self.register_buffer("regular_index", regular.reshape(-1) if ro else empty, persistent=False)
+        self.register_buffer("trivial_index", trivial if to else empty, persistent=False)
 
     def lifted_part(self, w: torch.Tensor) -> torch.Tensor:
         """Base filters on trivial inputs (rows, ti, taps) -> every version of them, (rows, versions * ti * taps)."""
