@@ -32,6 +32,8 @@ class Domain:
     """'module:function' per stage in STAGES."""
     grid_dims: int = 0
     """Dimension of the domain's grid (sequences 1, images 2, volumes 3); 0 for sets, graphs and point clouds."""
+    point_dims: tuple[int, ...] = ()
+    """Coordinates per point the domain takes (point clouds: 2 or 3); empty for domains without points."""
     size_layout: str = ""
     """How the domain clause writes sizes, e.g. 'CxHxW' (named in size errors)."""
     positions: bool = True

@@ -17,6 +17,7 @@ POINT_CLOUD = Domain(
     lowered=frozenset({"permutation", "translation", *RIGID}),
     backbones=frozenset({"message passing"}),
     clause_text=point_cloud_clause,
+    point_dims=(2, 3),
     size_layout="NxD",
     hooks={
         "symmetry": "symc.ir.points:analyze_point_cloud",

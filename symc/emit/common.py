@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from ..version import __version__
+from ..ir.ops import ACTIVATIONS
 from ..plan.plan import Plan
 from .inline import HEADER_IMPORTS, layer_source
 
-ACTIVATIONS = {"relu": "torch.nn.ReLU()", "gelu": "torch.nn.GELU()", "silu": "torch.nn.SiLU()",
-               "elu": "torch.nn.ELU()"}
 TORCH_DTYPES = {"bfloat16": "torch.bfloat16", "float16": "torch.float16"}
 
 

@@ -12,8 +12,9 @@ from ..domains import domain as domain_plugin
 from ..groups import has_hue, hue_of
 from ..groups.moves import grid_moves
 from ..ir.fields import planar_kind
+from ..ir.ops import OPS
 from ..plan.plan import Plan
-from .common import ACTIVATIONS, assemble, model_class, returns
+from .common import assemble, model_class, returns
 
 INDENT = " " * 12
 
@@ -82,10 +83,6 @@ def classes_text(plan) -> str:
             f"GROUP_CLASSES = {list(classes)}")
 
 
-def field_type(data, trivial_key: str, regular_key: str) -> str:
-    return f"({data.get(trivial_key, 0)}, {data[regular_key]})"
-
-
 class GridWriter:
     """Turns IR nodes into constructor expressions, remembering which runtime layers they use."""
 
@@ -112,73 +109,16 @@ class GridWriter:
             return ", actions=hue_rotations(GROUP_HUE)"
         return ""
 
-    def conv(self, data) -> str:
-        self.used.add("GroupConv")
-        op = data["op"]
-        if "in_trivial" in data:   # trivial fields on either side
-            in_type, out_type = field_type(data, "in_trivial", "in_fields"), field_type(data, "out_trivial",
-                                                                                         "out_fields")
-        elif op == "lift":
-            in_type, out_type = f"({data['in_channels']}, 0)", f"(0, {data['out_fields']})"
-        else:
-            in_type, out_type = f"(0, {data['in_fields']})", f"(0, {data['out_fields']})"
-        bias = ", bias=True" if data.get("bias") else ""
-        return (f"GroupConv({in_type}, {out_type}, {data['kernel']}, GROUP_MOVES, GROUP_TABLE"
-                f"{self.actions(op)}{bias}{self.conv_options(data)})")
+    def use(self, name: str) -> None:
+        """Note a runtime definition the file needs inlined."""
+        self.used.add(name)
+
+    def planar_kind(self) -> tuple[str, int]:
+        return planar_kind(self.group)
 
     def expression(self, node: str) -> list[str]:
         data = self.graph.nodes[node]
-        op = data["op"]
-        if op in ("lift", "group_conv"):
-            return [self.conv(data)]
-        if op == "position":
-            self.used.add("ImagePositions")
-            if data["kind"] == "coordinates":
-                return ['ImagePositions("coordinates")']
-            kind, n = planar_kind(self.group)
-            return [f'ImagePositions("{kind}", {n})']
-        if op == "scale_lift":
-            self.used.add("ScaleLift")
-            return [f"ScaleLift({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_MOVES, "
-                    f"{data['scales']}{self.actions(op)})"]
-        if op == "scale_conv":
-            self.used.add("ScaleGroupConv")
-            return [f"ScaleGroupConv({data['in_fields']}, {data['out_fields']}, {data['kernel']}, GROUP_MOVES, "
-                    f"GROUP_TABLE, {data['scales']}, {data['window']})"]
-        if op == "scale_pool":
-            self.used.add("ScalePool")
-            return [f'ScalePool({data["scales"]}, "{data["mode"]}")']
-        if op == "norm":
-            self.used.add("FieldNorm")
-            return [f'FieldNorm({field_type(data, "trivial", "fields")}, GROUP_ORDER, "{data["kind"]}")']
-        if op == "activation":
-            return [ACTIVATIONS[data["kind"]]]
-        if op == "downsample":
-            self.used.add("SymmetricDownsample")
-            return [f'SymmetricDownsample("{data["mode"]}")']
-        if op == "group_pool" and data["mode"] == "spectrum":
-            self.used.add("GroupSpectrum")
-            return [f'GroupSpectrum({data["fields"]}, GROUP_ORDER, GROUP_TABLE, GROUP_CLASSES)']
-        if op == "group_pool":
-            self.used.add("FieldPool")
-            return [f'FieldPool({field_type(data, "trivial", "fields")}, GROUP_ORDER, "{data["mode"]}")']
-        if op == "global_pool":
-            self.used.add("GlobalPool")
-            return [f'GlobalPool("{data["mode"]}")']
-        if op == "head":
-            f, hidden, k = data["in_features"], data["hidden"], data["out_features"]
-            if not hidden:
-                return [f"torch.nn.Linear({f}, {k})"]
-            return [f"torch.nn.Linear({f}, {hidden})", ACTIVATIONS[data["activation"]],
-                    f"torch.nn.Linear({hidden}, {k})"]
-        if op == "field_linear":
-            self.used.add("FieldLinear")
-            return [f"FieldLinear({field_type(data, 'in_trivial', 'in_fields')}, {data['out_fields']}, GROUP_ORDER)"]
-        if op == "output":
-            if data["kind"] == "fields":
-                return [f"torch.nn.Unflatten(1, ({data['out'].fields}, GROUP_ORDER))"]
-            return []
-        raise ValueError(f"cannot emit IR operation {op!r} on a grid")
+        return OPS[data["op"]].code(data, self)
 
     def sequential(self, nodes: list[str]) -> str:
         lines = []

@@ -1,6 +1,6 @@
 """The IR: a networkx DiGraph of symmetry-typed operations.
 
-Nodes are operations (`op` is one of OPS) with their settings; every edge carries the `FieldType` flowing along it
+Nodes are operations (`op` names one of symc.ir.ops.OPS) with their settings; every edge carries the `FieldType` flowing along it
 (symc.groups.fields): the direct sum of representations the features carry, and their spatial size at the planning
 input size.
 The graph is built from the declared symmetry and the architecture choices, never from text templates.
@@ -13,17 +13,9 @@ import networkx as nx
 
 from ..domains import hook
 from ..groups.fields import FieldType
+from .ops import OPS
 from ..spec.model import Spec
 from .symmetry import Symmetry
-
-OPS = ("input", "lift", "group_conv", "norm", "activation", "downsample", "group_pool", "global_pool",
-       "field_linear", "head", "output",
-       # sequences (attention), sets, graphs and point clouds
-       "embed", "position", "attention", "deepsets", "message_passing", "egnn", "set_pool", "element_linear",
-       "vector_head",
-       # the scale axis of images (symc.nn.scale)
-       "scale_lift", "scale_conv", "scale_pool")
-
 
 @dataclass(frozen=True)
 class Architecture:
@@ -68,7 +60,7 @@ class GraphBuilder:
         self.stage = "trunk"  # 'trunk' for shared layers, 'output<i>' for the head of output i
 
     def add(self, op: str, after: str | None, out: FieldType, **attrs) -> str:
-        assert op in OPS, op
+        assert op in OPS, op  # every operation is defined once, in symc.ir.ops
         name = f"{self.count:02d}_{op}"
         self.count += 1
         self.graph.add_node(name, op=op, out=out, stage=self.stage, **attrs)

@@ -29,7 +29,7 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     size = arch.input_size
     channels = spec.domain.channels
     node = b.add("input", None, b.scalars(channels, size), channels=channels)
-    if arch.position_encoding != "none" and symmetry.domain == "image":
+    if arch.position_encoding != "none":  # position channels: only images without translation choose them
         node, channels = add_positions(b, node, channels, size, arch)
     in_fields = channels
     in_trivial = 0

@@ -7,6 +7,7 @@ import networkx as nx
 
 from ..domains import hook
 from ..ir.graph import Architecture, FieldType, build_ir
+from ..ir.ops import OPS, numel
 from ..ir.symmetry import Symmetry, analyze
 from ..spec.errors import SpecError
 from ..spec.model import Spec
@@ -139,18 +140,13 @@ class _Context:
     conv: str
 
 
-def _numel(shape) -> int:
-    total = 1
-    for s in shape:
-        total *= s
-    return total
-
-
 def conv_shape(graph: nx.DiGraph, name: str, batch: int) -> ConvShape:
     """The torch-level convolution an IR conv node runs: channels = fields x group order."""
     data = graph.nodes[name]
-    out: FieldType = data["out"]
-    inp: FieldType = graph.nodes[next(iter(graph.predecessors(name)))]["out"]
+    return node_conv_shape(data, graph.nodes[next(iter(graph.predecessors(name)))]["out"], data["out"], batch)
+
+
+def node_conv_shape(data, inp: FieldType, out: FieldType, batch: int) -> ConvShape:
     k = data["kernel"]
     return ConvShape(batch, inp.channels, out.channels, (k,) * len(out.spatial), tuple(out.spatial))
 
@@ -164,73 +160,42 @@ def _conv_choice(shape: ConvShape, context: _Context) -> tuple[str, float, str]:
     return algorithm, times[algorithm], f"faster by the cost model: {estimates}"
 
 
+class _Costing:
+    """What an op's cost needs of the planner: the target's cost model at the plan's batch (symc.ir.ops)."""
+
+    def __init__(self, context: _Context):
+        self.context = context
+        self.batch = context.batch
+        self.channels_last = context.hardware.memory_format == "channels_last"
+
+    def conv(self, data, inp: FieldType, out: FieldType) -> tuple[int, str, float, str]:
+        """(FLOPs per sample, algorithm, seconds of a training step, reason) of a grid convolution."""
+        shape = node_conv_shape(data, inp, out, self.batch)
+        algorithm, time, reason = _conv_choice(shape, self.context)
+        return int(direct_flops(shape) // self.batch), algorithm, time, reason
+
+    def scale_conv(self, data, inp: FieldType, out: FieldType) -> tuple[int, float, str]:
+        return scale_conv_cost(data, inp, out, self.batch, self.context.hardware, self.context.dtype)
+
+
 def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
     data = graph.nodes[name]
     out: FieldType = data["out"]
     preds = list(graph.predecessors(name))
     inp: FieldType = graph.nodes[preds[0]]["out"] if preds else out
-    op = data["op"]
-    out_elems = _numel(out.shape())
-    in_elems = _numel(inp.shape())
+    op = OPS[data["op"]]
+    cost = op.cost(data, inp, out, _Costing(context))
+    if op.tuned:  # the emitter writes the planner's choice
+        data["algorithm"], data["memory_format"] = cost.algorithm, cost.memory_format
     size = DTYPE_BYTES[context.dtype]
-    flops, algorithm, reason, memory_format = 0, "", "", ""
+    out_elems, in_elems = numel(out.shape()), numel(inp.shape())
     # Everything but convolutions is bound by memory traffic: read the input, write the output, three passes.
-    time = 3 * context.batch * (in_elems + out_elems) * size / context.hardware.bandwidth
-    if op in ("lift", "group_conv"):
-        shape = conv_shape(graph, name, context.batch)
-        flops = int(direct_flops(shape) // context.batch)
-        algorithm, time, reason = _conv_choice(shape, context)
-        data["algorithm"] = algorithm
-        if algorithm == "direct" and context.hardware.memory_format == "channels_last":
-            memory_format = "channels_last"
-            reason += "; channels_last: the tensor cores' native layout"
-        else:
-            memory_format = "contiguous"
-            if algorithm == "direct":
-                reason += "; contiguous: channels_last backward is slow on CPUs (autotune measures both)"
-        data["memory_format"] = memory_format
-        reason += f"; filters expanded from {data['params']:,} base weights, cached in eval"
-        if "in_trivial" in data:
-            reason += ("; mixed fields: symmetric (trivial->trivial), lifted, slot-moved (regular->trivial) and "
-                       "group-conv blocks in one filter bank, one conv call")
-    elif op in ("scale_lift", "scale_conv"):
-        flops, time, reason = scale_conv_cost(graph, name, context.batch, context.hardware, context.dtype)
-        algorithm = "direct"
-    elif op == "scale_pool":
-        flops, algorithm, reason = in_elems, data["mode"], "over the scale axis: invariant to zooms by the step"
-    elif op == "norm":
-        flops, algorithm, reason = 4 * out_elems, data["kind"], "one mean/variance per field, shared by its group axis"
-    elif op == "activation":
-        flops, algorithm, reason = out_elems, data["kind"], "pointwise: commutes with every permutation of the group axis"
-    elif op == "downsample":
-        flops, algorithm = 4 * out_elems, f"{data['mode']} pool"
-        reason = "windows centred symmetrically about the image centre for odd and even sizes"
-    elif op == "group_pool" and data["mode"] == "spectrum":
-        flops = 2 * in_elems * out.order + 2 * in_elems
-        algorithm = "spectrum"
-        reason = (f"length of each field in the group's {data['components']} isotypic components: invariant, "
-                  "keeps how the response varies over the group")
-    elif op == "group_pool":
-        flops, algorithm, reason = in_elems, data["mode"], "over the group axis: invariant scalars"
-    elif op == "global_pool":
-        flops, algorithm, reason = in_elems, data["mode"], "over all positions: invariant to the grid's symmetries"
-    elif op == "head":
-        hidden, k, f = data["hidden"], data["out_features"], data["in_features"]
-        flops = 2 * (f * hidden + hidden * k) if hidden else 2 * f * k
-        algorithm, reason = "mlp", "acts on invariant features only"
-    elif op == "field_linear":
-        flops = 2 * (data["in_fields"] * out.order + data.get("in_trivial", 0)) * data["out_fields"]
-        algorithm, reason = "linear", "one matrix shared by all group elements: scores permute with the input"
-    elif "flops" in data:  # operations of other domains carry their own per-sample count and reason
-        flops, algorithm, reason = data["flops"], data.get("algorithm", ""), data.get("reason", "")
-    elif op == "input":
-        reason, time = "validated in forward", 0.0
-    elif op == "output":
-        time = 0.0
-    memory = out_elems * size if op not in ("input", "output") else 0
-    return LayerPlan(name=name, op=op, in_shape=inp.shape(), out_shape=out.shape(), field=out.describe(),
-                     params=data.get("params", 0), flops=flops, memory=memory, time=time, algorithm=algorithm,
-                     reason=reason, memory_format=memory_format)
+    time = cost.time if cost.time is not None else \
+        3 * context.batch * (in_elems + out_elems) * size / context.hardware.bandwidth
+    memory = out_elems * size if data["op"] not in ("input", "output") else 0
+    return LayerPlan(name=name, op=data["op"], in_shape=inp.shape(), out_shape=out.shape(), field=out.describe(),
+                     params=data.get("params", 0), flops=cost.flops, memory=memory, time=time,
+                     algorithm=cost.algorithm, reason=cost.reason, memory_format=cost.memory_format)
 
 
 def _human(n: float) -> str:

@@ -25,11 +25,8 @@ def scale_reason(scales: int, dims: int = 2) -> str:
             "invariant outputs")
 
 
-def scale_conv_shapes(graph, name: str, batch: int) -> list[ConvShape]:
+def scale_conv_shapes(data, inp, out, batch: int) -> list[ConvShape]:
     """The direct convolutions one scale layer runs: one per output scale, over the input scales in its window."""
-    data = graph.nodes[name]
-    out = data["out"]
-    inp = graph.nodes[next(iter(graph.predecessors(name)))]["out"]
     scales = data["scales"]
     shapes = []
     for s, k in enumerate(data["kernels"]):
@@ -39,13 +36,12 @@ def scale_conv_shapes(graph, name: str, batch: int) -> list[ConvShape]:
     return shapes
 
 
-def scale_conv_cost(graph, name: str, batch: int, hardware, dtype: str) -> tuple[int, float, str]:
+def scale_conv_cost(data, inp, out, batch: int, hardware, dtype: str) -> tuple[int, float, str]:
     """(FLOPs per sample, seconds of a training step at `batch`, reason) of a scale layer."""
-    data = graph.nodes[name]
-    shapes = scale_conv_shapes(graph, name, batch)
+    shapes = scale_conv_shapes(data, inp, out, batch)
     flops = int(sum(direct_flops(shape) for shape in shapes) // batch)
     time = sum(conv_time("direct", shape, hardware, dtype) for shape in shapes)
-    dims = len(data["out"].spatial)
+    dims = len(out.spatial)
     grids = ", ".join("x".join([str(k)] * dims) for k in data["kernels"])
     window = "" if data["op"] == "scale_lift" else f", each over up to {data['window']} input scales"
     reason = (f"direct: one convolution per scale ({grids}{window}); filters from {data['params']:,} "

@@ -53,7 +53,8 @@ class _Checks:
     # ---------------------------------------------------------------- the checks
     def domain(self):
         domain = self.spec.domain
-        if domain.kind == "point cloud" and domain.dim not in (2, 3):
+        dims = domain_plugin(domain.kind).point_dims
+        if dims and domain.dim not in dims:
             self.fail("domain", f"point clouds have 2 or 3 coordinates per point, but '{self.written('domain')}' "
                                 f"has {domain.dim} (other values per point go in 'with C features')")
 

@@ -1,0 +1,287 @@
+"""The IR's operations, each owning what the later stages need of it.
+
+An `Op` knows, for a node of its kind: its cost (FLOPs per sample, the algorithm chosen and why; its parameters are
+set when the IR is built) and the constructor text a generated file holds for it. The planner and the emitter hand
+in their own tools, a costing (the target's cost model) and a writer (which runtime layers a file uses, the
+planner's options), so this module imports neither: stages stay in order, and one place per op says what it is.
+
+Operations of token models (attention, deep sets, message passing, EGNN layers) carry their FLOPs and reason on the
+node from their IR builders, and their domain emitters write them; they are listed here so every node has an op.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIVATIONS = {"relu": "torch.nn.ReLU()", "gelu": "torch.nn.GELU()", "silu": "torch.nn.SiLU()",
+               "elu": "torch.nn.ELU()"}
+
+
+@dataclass(frozen=True)
+class Cost:
+    flops: int = 0
+    """Forward FLOPs per sample."""
+    algorithm: str = ""
+    reason: str = ""
+    time: float | None = None
+    """Seconds of a training step at the plan's batch; None: the memory-bound estimate of the planner."""
+    memory_format: str = ""
+
+
+def numel(shape) -> int:
+    total = 1
+    for s in shape:
+        total *= s
+    return total
+
+
+def field_pair(data, trivial_key: str, regular_key: str) -> str:
+    """A field type as the runtime layers take it: (trivial fields, regular fields)."""
+    return f"({data.get(trivial_key, 0)}, {data[regular_key]})"
+
+
+class Op:
+    name = ""
+    tuned = False
+    """Whether the planner chooses an algorithm and memory format for it (written back onto the node)."""
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(data.get("flops", 0), data.get("algorithm", ""), data.get("reason", ""))
+
+    def code(self, data, writer) -> list[str]:
+        raise ValueError(f"cannot emit IR operation {self.name!r} on a grid")
+
+
+OPS: dict[str, Op] = {}
+
+
+def op(cls):
+    """Register an Op class under its name."""
+    OPS[cls.name] = cls()
+    return cls
+
+
+def token_op(name: str) -> None:
+    OPS[name] = type(f"{name.title().replace('_', '')}Op", (Op,), {"name": name})()
+
+
+# ---------------------------------------------------------------- markers
+
+@op
+class Input(Op):
+    name = "input"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(reason="validated in forward", time=0.0)
+
+
+@op
+class Output(Op):
+    name = "output"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(time=0.0)
+
+    def code(self, data, writer) -> list[str]:
+        if data["kind"] == "fields":
+            return [f"torch.nn.Unflatten(1, ({data['out'].fields}, GROUP_ORDER))"]
+        return []
+
+
+# ---------------------------------------------------------------- grid convolutions
+
+class _Conv(Op):
+    tuned = True
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        flops, algorithm, time, reason = costing.conv(data, inp, out)
+        if algorithm == "direct" and costing.channels_last:
+            memory_format = "channels_last"
+            reason += "; channels_last: the tensor cores' native layout"
+        else:
+            memory_format = "contiguous"
+            if algorithm == "direct":
+                reason += "; contiguous: channels_last backward is slow on CPUs (autotune measures both)"
+        reason += f"; filters expanded from {data['params']:,} base weights, cached in eval"
+        if "in_trivial" in data:
+            reason += ("; mixed fields: symmetric (trivial->trivial), lifted, slot-moved (regular->trivial) and "
+                       "group-conv blocks in one filter bank, one conv call")
+        return Cost(flops, algorithm, reason, time, memory_format)
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("GroupConv")
+        if "in_trivial" in data:   # trivial fields on either side
+            in_type, out_type = field_pair(data, "in_trivial", "in_fields"), field_pair(data, "out_trivial",
+                                                                                        "out_fields")
+        elif self.name == "lift":
+            in_type, out_type = f"({data['in_channels']}, 0)", f"(0, {data['out_fields']})"
+        else:
+            in_type, out_type = f"(0, {data['in_fields']})", f"(0, {data['out_fields']})"
+        bias = ", bias=True" if data.get("bias") else ""
+        return [f"GroupConv({in_type}, {out_type}, {data['kernel']}, GROUP_MOVES, GROUP_TABLE"
+                f"{writer.actions(self.name)}{bias}{writer.conv_options(data)})"]
+
+
+@op
+class Lift(_Conv):
+    name = "lift"
+
+
+@op
+class GroupConvolution(_Conv):
+    name = "group_conv"
+
+
+@op
+class ScaleLift(Op):
+    name = "scale_lift"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        flops, time, reason = costing.scale_conv(data, inp, out)
+        return Cost(flops, "direct", reason, time)
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("ScaleLift")
+        return [f"ScaleLift({data['in_channels']}, {data['out_fields']}, {data['kernel']}, GROUP_MOVES, "
+                f"{data['scales']}{writer.actions(self.name)})"]
+
+
+@op
+class ScaleConv(ScaleLift):
+    name = "scale_conv"
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("ScaleGroupConv")
+        return [f"ScaleGroupConv({data['in_fields']}, {data['out_fields']}, {data['kernel']}, GROUP_MOVES, "
+                f"GROUP_TABLE, {data['scales']}, {data['window']})"]
+
+
+# ---------------------------------------------------------------- pointwise, norms, pools
+
+@op
+class ScalePool(Op):
+    name = "scale_pool"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(numel(inp.shape()), data["mode"], "over the scale axis: invariant to zooms by the step")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("ScalePool")
+        return [f'ScalePool({data["scales"]}, "{data["mode"]}")']
+
+
+@op
+class Norm(Op):
+    name = "norm"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(4 * numel(out.shape()), data["kind"], "one mean/variance per field, shared by its group axis")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("FieldNorm")
+        return [f'FieldNorm({field_pair(data, "trivial", "fields")}, GROUP_ORDER, "{data["kind"]}")']
+
+
+@op
+class Activation(Op):
+    name = "activation"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(numel(out.shape()), data["kind"], "pointwise: commutes with every permutation of the group axis")
+
+    def code(self, data, writer) -> list[str]:
+        return [ACTIVATIONS[data["kind"]]]
+
+
+@op
+class Downsample(Op):
+    name = "downsample"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(4 * numel(out.shape()), f"{data['mode']} pool",
+                    "windows centred symmetrically about the image centre for odd and even sizes")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("SymmetricDownsample")
+        return [f'SymmetricDownsample("{data["mode"]}")']
+
+
+@op
+class GroupPool(Op):
+    name = "group_pool"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        in_elems = numel(inp.shape())
+        if data["mode"] == "spectrum":
+            return Cost(2 * in_elems * out.order + 2 * in_elems, "spectrum",
+                        f"length of each field in the group's {data['components']} isotypic components: invariant, "
+                        "keeps how the response varies over the group")
+        return Cost(in_elems, data["mode"], "over the group axis: invariant scalars")
+
+    def code(self, data, writer) -> list[str]:
+        if data["mode"] == "spectrum":
+            writer.use("GroupSpectrum")
+            return [f'GroupSpectrum({data["fields"]}, GROUP_ORDER, GROUP_TABLE, GROUP_CLASSES)']
+        writer.use("FieldPool")
+        return [f'FieldPool({field_pair(data, "trivial", "fields")}, GROUP_ORDER, "{data["mode"]}")']
+
+
+@op
+class GlobalPool(Op):
+    name = "global_pool"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(numel(inp.shape()), data["mode"], "over all positions: invariant to the grid's symmetries")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("GlobalPool")
+        return [f'GlobalPool("{data["mode"]}")']
+
+
+@op
+class Position(Op):
+    """Position channels of images without translation (token models' positions are their emitters')."""
+
+    name = "position"
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("ImagePositions")
+        if data["kind"] == "coordinates":
+            return ['ImagePositions("coordinates")']
+        kind, n = writer.planar_kind()
+        return [f'ImagePositions("{kind}", {n})']
+
+
+# ---------------------------------------------------------------- heads
+
+@op
+class Head(Op):
+    name = "head"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        hidden, k, f = data["hidden"], data["out_features"], data["in_features"]
+        flops = 2 * (f * hidden + hidden * k) if hidden else 2 * f * k
+        return Cost(flops, "mlp", "acts on invariant features only")
+
+    def code(self, data, writer) -> list[str]:
+        f, hidden, k = data["in_features"], data["hidden"], data["out_features"]
+        if not hidden:
+            return [f"torch.nn.Linear({f}, {k})"]
+        return [f"torch.nn.Linear({f}, {hidden})", ACTIVATIONS[data["activation"]], f"torch.nn.Linear({hidden}, {k})"]
+
+
+@op
+class FieldLinear(Op):
+    name = "field_linear"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        flops = 2 * (data["in_fields"] * out.order + data.get("in_trivial", 0)) * data["out_fields"]
+        return Cost(flops, "linear", "one matrix shared by all group elements: scores permute with the input")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("FieldLinear")
+        return [f"FieldLinear({field_pair(data, 'in_trivial', 'in_fields')}, {data['out_fields']}, GROUP_ORDER)"]
+
+
+for _name in ("embed", "attention", "deepsets", "message_passing", "egnn", "set_pool", "element_linear",
+              "vector_head"):
+    token_op(_name)
