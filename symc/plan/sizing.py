@@ -152,8 +152,13 @@ def _fit_budget(spec, symmetry, arch, base, budget, reasons) -> tuple[int, ...]:
     def scaled(factor: float) -> tuple[int, ...]:
         return tuple(max(1, round(w * factor)) for w in base)
 
+    counted: dict[tuple[int, ...], int] = {}
+
     def params(widths) -> int:
-        return count_params(spec, symmetry, _replace(arch, widths=widths, head_hidden=widths[-1]))
+        # Many factors round to the same whole widths: each distinct width tuple is counted once.
+        if widths not in counted:
+            counted[widths] = count_params(spec, symmetry, _replace(arch, widths=widths, head_hidden=widths[-1]))
+        return counted[widths]
 
     low, high = 1e-3, 1e3
     while params(scaled(high)) < budget and high < 1e7:  # budgets far above the default model
