@@ -42,6 +42,12 @@ SPECS = {
     "positions-d4": "image 2x16x16; no translation; D4; invariant output 3; width 4; depth 2",
     "scale": "image 2x28x28; scale 3; invariant output 10; width 8; depth 2",
     "c4-scale": "image 2x28x28; rotation 4 x scale 3; invariant output 10; widths 8,16",
+    # The N-d stack's other paths: channel actions on a mixed lift with position channels (hue turns RGB alone,
+    # trivial outputs average it away), the same scale lift with channel actions, and the 3D conv and pooling.
+    "hue-mixed-positions": ("image 3x12x12; no translation; rotation 4 x hue 3; invariant fraction 0.5; "
+                            "invariant output 2; orientation output 1; width 6; depth 2"),
+    "hue-scale": "image 3x20x20; hue 3 x scale 2; invariant output 2; widths 4,8",
+    "volume": "volume 2x6x6x6; octahedral; invariant output 2; widths 3,4",
 }
 IMAGES = [name for name in SPECS if SPECS[name].startswith("image")]
 # A GPU target lays direct convolutions out channels_last inside the model (the planner's choice there).
@@ -124,8 +130,8 @@ def test_torchscript_script_freeze_and_save_load_stay_exactly_equivariant(name):
         symc.assert_equivariant(module, compiled.spec)
 
 
-# The layers the five models above do not use: set and graph blocks, attention with rotary and learned positions,
-# point-cloud pseudo-scalars, 3D regular convolutions.
+# The layers the models above do not use: set and graph blocks, attention with rotary and learned positions,
+# point-cloud pseudo-scalars, mixed convolutions without regular fields, other position channels.
 OTHER_DOMAINS = {
     "set-deepsets": "set 5x3; permutation; invariant output 2; equivariant output 1; width 8; depth 1",
     "set-attention": "set 5x3; permutation; backbone attention; invariant output 2; width 8; depth 1",
@@ -135,16 +141,11 @@ OTHER_DOMAINS = {
     "sequence-learned-positions": ("sequence 1x16; no translation; time reversal; backbone attention; "
                                    "invariant output 2; width 8; depth 1"),
     "points-se2": "point cloud 6x2; SE(2); permutation; invariant output 1; equivariant output 2; width 8; depth 1",
-    "volume-octahedral": "volume 1x5x5x5; octahedral; invariant output 1; widths 2,2",
     # Mixed convolutions without regular fields (their absent blocks are None attributes), and the other position
     # channels: C4's angular pair and plain coordinates.
     "mixed-all-invariant": "image 2x12x12; rotation 4; invariant fraction 1; invariant output 2; width 4; depth 1",
     "positions-c4": "image 2x12x12; no translation; rotation 4; invariant output 2; width 4; depth 1",
     "positions-coordinates": "image 2x12x12; no translation; invariant output 2; width 4; depth 1",
-    # Hue lifts with trivial outputs or position channels (channel actions on a mixed lift), and the hue x scale lift.
-    "hue-mixed-positions": ("image 3x12x12; no translation; rotation 4 x hue 3; invariant fraction 0.5; "
-                            "invariant output 2; width 6; depth 1"),
-    "hue-scale": "image 3x20x20; hue 3 x scale 2; invariant output 2; widths 4,8",
 }
 
 
@@ -254,7 +255,7 @@ def export_onnx(model, spec, path: Path):
     return OnnxModule(path)
 
 
-@pytest.mark.parametrize("name", IMAGES + ["sequence-reversal"])
+@pytest.mark.parametrize("name", IMAGES + ["sequence-reversal", "volume"])
 def test_onnx_export_matches_pytorch_at_other_sizes_and_stays_exactly_equivariant(name, tmp_path):
     import onnx
     compiled, model = build(SPECS[name])

@@ -179,15 +179,13 @@ BLOCKS = {"lift": (3, 0, 0, 2), "group conv": (0, 2, 0, 3), "trivial->trivial": 
 
 @pytest.mark.parametrize("case", sorted(GRID_CASES))
 @pytest.mark.parametrize("block", sorted(BLOCKS))
-@pytest.mark.parametrize("boundary,algorithm", [("zero", "direct"), ("circular", "direct"), ("zero", "fft"),
-                                                ("circular", "fft")])
-def test_the_conv_is_equivariant_under_every_elements_move_on_every_grid(case, block, boundary, algorithm):
+@pytest.mark.parametrize("boundary", ["zero", "circular"])
+def test_the_conv_is_equivariant_under_every_elements_move_on_every_grid(case, block, boundary):
     group, dims, size = GRID_CASES[case]
     ti, ri, to, ro = BLOCKS[block]
     torch.manual_seed(0)
     moves, table = tables(group, dims)
-    conv = GroupConv((ti, ri), (to, ro), 3, moves, table, bias=True, boundary=boundary,
-                     algorithm=algorithm).double()
+    conv = GroupConv((ti, ri), (to, ro), 3, moves, table, bias=True, boundary=boundary).double()
     with torch.no_grad():
         conv.bias.normal_()
     x = torch.randn(2, ti + ri * group.order, *size, dtype=torch.float64)
@@ -197,15 +195,18 @@ def test_the_conv_is_equivariant_under_every_elements_move_on_every_grid(case, b
         assert relative(conv(act_mixed(group, dims, g, x, ti)), act_mixed(group, dims, g, y, to)) < 1e-12, g
 
 
-@pytest.mark.parametrize("case", ["1D time reversal", "3D O"])
+@pytest.mark.parametrize("case", sorted(GRID_CASES))
 def test_the_direct_and_fft_convolutions_agree_and_circular_wraps_around(case):
+    """The FFT path computes the direct (equivariant, above) convolution, for every block and boundary."""
     group, dims, size = GRID_CASES[case]
     moves, table = tables(group, dims)
     torch.manual_seed(0)
-    x = torch.randn(2, 2 * group.order, *size, dtype=torch.float64)
+    x = torch.randn(2, 2 + 2 * group.order, *size, dtype=torch.float64)
     for boundary in ("zero", "circular"):
-        direct = GroupConv((0, 2), (0, 2), 3, moves, table, boundary=boundary).double()
-        fft = GroupConv((0, 2), (0, 2), 3, moves, table, boundary=boundary, algorithm="fft").double()
+        direct = GroupConv((2, 2), (3, 2), 3, moves, table, bias=True, boundary=boundary).double()
+        fft = GroupConv((2, 2), (3, 2), 3, moves, table, bias=True, boundary=boundary, algorithm="fft").double()
+        with torch.no_grad():
+            direct.bias.normal_()
         fft.load_state_dict(direct.state_dict())
         assert relative(fft(x), direct(x)) < 1e-10
     shift = [1] * dims
