@@ -165,7 +165,8 @@ def test_zero_boundary_says_shifts_were_not_tested():
     ("set 4x2; permutation; kernel 3; invariant output", "no grid"),
     ("volume 1x8x8x9; octahedral; invariant output", "not a cube"),
     ("volume 1x8x8x8; octahedral; no translation; invariant output", "not supported yet"),
-    ("sequence 1x16; scale 2; invariant output", "not supported yet"),
+    ("volume 1x8x8x8; scale 2; invariant output", "not supported yet"),
+    ("sequence 1x16; scale 2; invariant output", "supported: 'scale 3' up to"),
 ])
 def test_choices_that_break_the_symmetry_are_spec_errors(text, message):
     with pytest.raises(symc.SpecError, match=message):
