@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from symc.groups import (
-    CyclicGroup, DihedralGroup, DirectProduct, TrivialGroup, Translation, is_exact, point_group, position_matrix,
+    CyclicGroup, DihedralGroup, DirectProduct, HueGroup, TrivialGroup, Translation, is_exact, point_group,
+    position_matrix,
 )
 from symc.groups.actions import (
     act_fields, act_image, act_orientation, rotate_by_interpolation,
@@ -286,7 +287,7 @@ def test_a_mirror_reverses_the_last_axis_of_sequences_and_volumes():
 
 
 def test_a_product_of_three_factors_composes_factor_by_factor():
-    from symc.groups import HueGroup, channel_actions, grid_moves, hue_of
+    from symc.groups import channel_actions, grid_moves, hue_of
     group = DirectProduct(DihedralGroup(2), HueGroup(3), CyclicGroup(2))
     assert group.order == 24 and group.name == "D2 x hue 3 x C2"
     for i in group.elements():
@@ -310,8 +311,42 @@ def test_a_product_of_three_factors_composes_factor_by_factor():
 
 
 def test_a_product_refuses_two_factors_that_turn_channels():
-    from symc.groups import HueGroup
     with pytest.raises(ValueError, match="at most one factor"):
         DirectProduct(HueGroup(2), HueGroup(3)).channel_action(5)
     with pytest.raises(ValueError, match="at least two factors"):
         DirectProduct(HueGroup(2))
+
+
+# ---------------------------------------------------------------- real irreducible representations of the factors
+
+def _matmul(a, b):
+    return [[sum(a[i][k] * b[k][j] for k in range(len(b))) for j in range(len(b[0]))] for i in range(len(a))]
+
+
+@pytest.mark.parametrize("group", [CyclicGroup(n) for n in (1, 2, 3, 4, 5, 8)] + [DihedralGroup(n) for n in
+                                   (1, 2, 3, 4, 6)] + [HueGroup(3)],
+                         ids=lambda g: g.name)
+def test_irreps_are_representations_orthogonal_and_fill_the_regular_one(group):
+    irreps = group.irreps()
+    assert len(irreps) == group.real_class_count()
+    table = group.cayley()
+    characters = []
+    for label, matrices in irreps:
+        assert len(matrices) == group.order, label
+        for i in group.elements():
+            for j in group.elements():
+                product = _matmul(matrices[i], matrices[j])
+                expected = matrices[table[i][j]]
+                assert all(abs(product[r][c] - expected[r][c]) < 1e-12
+                           for r in range(len(product)) for c in range(len(product))), (label, i, j)
+        characters.append([sum(m[r][r] for r in range(len(m))) for m in matrices])
+    for a, b in itertools.combinations(characters, 2):
+        assert abs(sum(x * y for x, y in zip(a, b))) < 1e-9  # distinct irreps: orthogonal characters
+    # The regular representation (character |G| at the identity, 0 elsewhere) holds each irrep <chi, chi_reg> /
+    # <chi, chi> times: the multiplicities times the dimensions add up to |G|.
+    total = 0
+    for (label, matrices), chi in zip(irreps, characters):
+        multiplicity = group.order * chi[0] / sum(x * x for x in chi)
+        assert abs(multiplicity - round(multiplicity)) < 1e-9, label
+        total += round(multiplicity) * len(matrices[0])
+    assert total == group.order

@@ -40,6 +40,10 @@ class FiniteGroup:
         """Element i's matrix on the first channels of a plain input, or None when it moves no channel."""
         return None
 
+    def irreps(self) -> tuple[tuple[str, tuple], ...]:
+        """Real irreducible representations as (label, one matrix per element), where the factor lists them."""
+        raise NotImplementedError(f"{self.name} does not list its irreducible representations")
+
     def is_exact(self, i: int) -> bool:
         """Whether element i maps grids onto themselves (no resampling): true unless a factor turns by an angle
         that is not a multiple of 90 degrees."""

@@ -60,6 +60,11 @@ class HueGroup(FiniteGroup):
         """Turns the RGB vector of every pixel (rgb -> M @ rgb); moves no grid."""
         return hue_matrix(i, self.n) if i else None
 
+    def irreps(self):
+        """As for any cyclic group (symc.groups.planar.cyclic_irreps): the hue's harmonics."""
+        from .planar import cyclic_irreps
+        return cyclic_irreps(self.n)
+
 
 def hue_order(factors: Iterable) -> int:
     """Number of hue rotations the factors declare (1 for none); several hue orders combine by lcm."""

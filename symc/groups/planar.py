@@ -79,6 +79,9 @@ class CyclicGroup(PlanarGroup):
     def spatial(self, i: int) -> tuple[int, int, int]:
         return 0, i, self.n
 
+    def irreps(self) -> tuple[tuple[str, tuple], ...]:
+        return cyclic_irreps(self.n)
+
 
 @dataclass(frozen=True)
 class TrivialGroup(CyclicGroup):
@@ -130,6 +133,9 @@ class DihedralGroup(PlanarGroup):
         mirror, r = divmod(i, self.n)
         return mirror, r, self.n
 
+    def irreps(self) -> tuple[tuple[str, tuple], ...]:
+        return dihedral_irreps(self.n)
+
 
 # The two generators of the planar moves, on the axes (row, column) of an image:
 # a quarter turn is torch.rot90(x, 1, dims=(-2, -1)) (out[a][b] = in[b][W-1-a]); the mirror reverses the columns.
@@ -153,6 +159,46 @@ def planar_move(mirror: int, r: int, n: int) -> GridMove:
         m = compose_matrices(m, MIRROR)
         angle = -angle
     return matrix_move(m, angle)
+
+
+# ---------------------------------------------------------------- real irreducible representations
+
+def _rotation(angle: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    c, s = cos(angle), sin(angle)
+    return ((c, -s), (s, c))
+
+
+def _times(a, b):
+    return tuple(tuple(sum(a[i][k] * b[k][j] for k in range(len(b))) for j in range(len(b[0]))) for i in range(len(a)))
+
+
+def cyclic_irreps(n: int) -> tuple[tuple[str, tuple], ...]:
+    """Real irreducible representations of C_n as (label, matrix of each element r): the trivial one, the sign
+    (-1)^r for even n, and the rotations by k*r*360/n degrees for 0 < k < n/2 (2x2: the frequency-k harmonics)."""
+    reps = [("trivial", tuple(((1.0,),) for _ in range(n)))]
+    if n % 2 == 0:
+        reps.append(("sign", tuple((((-1.0) ** r,),) for r in range(n))))
+    for k in range(1, (n + 1) // 2):
+        reps.append((f"frequency {k}", tuple(_rotation(2 * pi * k * r / n) for r in range(n))))
+    return tuple(reps)
+
+
+def dihedral_irreps(n: int) -> tuple[tuple[str, tuple], ...]:
+    """Real irreducible representations of D_n as (label, matrix of each element m*n + r = R^r F^m): trivial, the
+    mirror's sign (-1)^m, for even n also (-1)^r and (-1)^(r+m), and for 0 < k < n/2 the 2x2 representations with
+    R -> rotation by k*360/n degrees and F -> diag(1, -1)."""
+    elements = [(m, r) for m in range(2) for r in range(n)]
+    reps = [("trivial", tuple(((1.0,),) for _ in elements)),
+            ("mirror sign", tuple((((-1.0) ** m,),) for m, _ in elements))]
+    if n % 2 == 0:
+        reps.append(("rotation sign", tuple((((-1.0) ** r,),) for _, r in elements)))
+        reps.append(("both signs", tuple((((-1.0) ** (r + m),),) for m, r in elements)))
+    mirror = ((1.0, 0.0), (0.0, -1.0))
+    for k in range(1, (n + 1) // 2):
+        reps.append((f"frequency {k}", tuple(_times(_rotation(2 * pi * k * r / n), mirror) if m else
+                                             _rotation(2 * pi * k * r / n) for m, r in elements)))
+    return tuple(reps)
+
 
 
 def point_group(factors: Iterable) -> PlanarGroup:
