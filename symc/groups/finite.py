@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from math import cos, pi, sin
 from typing import Tuple
 
 from .moves import GridMove, compose_matrices, identity_move, matrix_move, move_matrix
@@ -127,6 +128,40 @@ def _angle_text(r: int, n: int) -> str:
 def _check_order(n: int, what: str) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"{what} needs an integer N >= 1, got {n!r}")
+
+
+class Cyclic(FiniteGroup):
+    """The structure every cyclic factor shares (rotations of the plane, hue rotations): n elements, element k is
+    k steps, steps add mod n. Subclasses are dataclasses with a field `n` and say what a step does."""
+
+    n: int
+
+    @property
+    def order(self) -> int:
+        return self.n
+
+    def compose(self, i: int, j: int) -> int:
+        return (i + j) % self.n
+
+    def inverse(self, i: int) -> int:
+        return (-i) % self.n
+
+    def irreps(self) -> tuple[tuple[str, tuple], ...]:
+        """The trivial representation, the sign (-1)^k for even n, and the turns by k*j*360/n degrees for
+        0 < j < n/2 (2x2: the frequency-j harmonics)."""
+        n = self.n
+        reps = [("trivial", tuple(((1.0,),) for _ in range(n)))]
+        if n % 2 == 0:
+            reps.append(("sign", tuple((((-1.0) ** k,),) for k in range(n))))
+        for j in range(1, (n + 1) // 2):
+            reps.append((f"frequency {j}", tuple(turn(2 * pi * j * k / n) for k in range(n))))
+        return tuple(reps)
+
+
+def turn(angle: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The 2x2 rotation by `angle` radians."""
+    c, s = cos(angle), sin(angle)
+    return ((c, -s), (s, c))
 
 
 @dataclass(frozen=True, init=False)

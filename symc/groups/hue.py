@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from math import cos, lcm, pi, sin, sqrt
 from typing import Iterable
 
-from .finite import FiniteGroup, _angle_text, _check_order
+from .finite import Cyclic, FiniteGroup, _angle_text, _check_order
 
 Matrix = tuple[tuple[float, float, float], ...]
 
@@ -31,7 +31,7 @@ def hue_matrix(step: int, n: int) -> Matrix:
 
 
 @dataclass(frozen=True)
-class HueGroup(FiniteGroup):
+class HueGroup(Cyclic):
     """The n hue rotations by multiples of 360/n degrees; element k rotates by k steps (a cyclic group)."""
 
     n: int
@@ -40,18 +40,8 @@ class HueGroup(FiniteGroup):
         _check_order(self.n, "HueGroup")
 
     @property
-    def order(self) -> int:
-        return self.n
-
-    @property
     def name(self) -> str:
         return f"hue {self.n}"
-
-    def compose(self, i: int, j: int) -> int:
-        return (i + j) % self.n
-
-    def inverse(self, i: int) -> int:
-        return (-i) % self.n
 
     def element_name(self, i: int) -> str:
         return f"hue {_angle_text(i, self.n)}" if i else "identity"
@@ -59,11 +49,6 @@ class HueGroup(FiniteGroup):
     def channel_action(self, i: int):
         """Turns the RGB vector of every pixel (rgb -> M @ rgb); moves no grid."""
         return hue_matrix(i, self.n) if i else None
-
-    def irreps(self):
-        """As for any cyclic group (symc.groups.planar.cyclic_irreps): the hue's harmonics."""
-        from .planar import cyclic_irreps
-        return cyclic_irreps(self.n)
 
 
 def hue_order(factors: Iterable) -> int:

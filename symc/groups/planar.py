@@ -10,7 +10,7 @@ from typing import Iterable
 
 from dataclasses import dataclass
 
-from .finite import FiniteGroup, _angle_text, _check_order
+from .finite import Cyclic, FiniteGroup, _angle_text, _check_order, turn
 from .moves import GridMove, Matrix, compose_matrices, matrix_move
 
 # Factor kinds that generate rotations and mirrors of the image plane.
@@ -54,7 +54,7 @@ class PlanarGroup(FiniteGroup):
 
 
 @dataclass(frozen=True)
-class CyclicGroup(PlanarGroup):
+class CyclicGroup(Cyclic, PlanarGroup):
     """C_N: rotations by multiples of 360/N degrees; element r is rotation by r steps."""
 
     n: int
@@ -63,24 +63,11 @@ class CyclicGroup(PlanarGroup):
         _check_order(self.n, "CyclicGroup")
 
     @property
-    def order(self) -> int:
-        return self.n
-
-    @property
     def name(self) -> str:
         return f"C{self.n}"
 
-    def compose(self, i: int, j: int) -> int:
-        return (i + j) % self.n
-
-    def inverse(self, i: int) -> int:
-        return (-i) % self.n
-
     def spatial(self, i: int) -> tuple[int, int, int]:
         return 0, i, self.n
-
-    def irreps(self) -> tuple[tuple[str, tuple], ...]:
-        return cyclic_irreps(self.n)
 
 
 @dataclass(frozen=True)
@@ -163,24 +150,8 @@ def planar_move(mirror: int, r: int, n: int) -> GridMove:
 
 # ---------------------------------------------------------------- real irreducible representations
 
-def _rotation(angle: float) -> tuple[tuple[float, float], tuple[float, float]]:
-    c, s = cos(angle), sin(angle)
-    return ((c, -s), (s, c))
-
-
 def _times(a, b):
     return tuple(tuple(sum(a[i][k] * b[k][j] for k in range(len(b))) for j in range(len(b[0]))) for i in range(len(a)))
-
-
-def cyclic_irreps(n: int) -> tuple[tuple[str, tuple], ...]:
-    """Real irreducible representations of C_n as (label, matrix of each element r): the trivial one, the sign
-    (-1)^r for even n, and the rotations by k*r*360/n degrees for 0 < k < n/2 (2x2: the frequency-k harmonics)."""
-    reps = [("trivial", tuple(((1.0,),) for _ in range(n)))]
-    if n % 2 == 0:
-        reps.append(("sign", tuple((((-1.0) ** r,),) for r in range(n))))
-    for k in range(1, (n + 1) // 2):
-        reps.append((f"frequency {k}", tuple(_rotation(2 * pi * k * r / n) for r in range(n))))
-    return tuple(reps)
 
 
 def dihedral_irreps(n: int) -> tuple[tuple[str, tuple], ...]:
@@ -195,8 +166,8 @@ def dihedral_irreps(n: int) -> tuple[tuple[str, tuple], ...]:
         reps.append(("both signs", tuple((((-1.0) ** (r + m),),) for m, r in elements)))
     mirror = ((1.0, 0.0), (0.0, -1.0))
     for k in range(1, (n + 1) // 2):
-        reps.append((f"frequency {k}", tuple(_times(_rotation(2 * pi * k * r / n), mirror) if m else
-                                             _rotation(2 * pi * k * r / n) for m, r in elements)))
+        reps.append((f"frequency {k}", tuple(_times(turn(2 * pi * k * r / n), mirror) if m else
+                                             turn(2 * pi * k * r / n) for m, r in elements)))
     return tuple(reps)
 
 
