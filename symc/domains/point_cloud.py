@@ -7,14 +7,12 @@ def point_cloud_clause(domain) -> str:
     return text + (f" with {count_text(domain.channels, 'feature')}" if domain.channels else "")
 
 
-RIGID = ("E", "SE", "O", "SO")
-
 POINT_CLOUD = Domain(
     kind="point cloud",
-    factors=frozenset({"translation", "permutation", *RIGID}),
+    factors=frozenset({"translation", "permutation", "E", "SE", "O", "SO"}),
     instead="point clouds use 'permutation' and 'E(n)', 'SE(n)', 'O(n)' or 'SO(n)' with n their dimension",
     outputs=frozenset({"invariant", "equivariant", "vector"}),
-    lowered=frozenset({"permutation", "translation", *RIGID}),
+    lowered=frozenset({"permutation", "translation", "E", "SE", "O", "SO"}),
     backbones=frozenset({"message passing"}),
     clause_text=point_cloud_clause,
     point_dims=(2, 3),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..domains.point_cloud import RIGID
 from ..groups import TrivialGroup
+from ..groups.rigid import rigid_motions
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
 from .sequence import add_token_head
@@ -72,10 +72,9 @@ def analyze_point_cloud(spec: Spec) -> Symmetry:
     """Permutations, and the rigid motions the spec names."""
     check_lowering(spec)
     dim = spec.domain.dim
-    rigid = next((f.kind for f in spec.symmetry if f.kind in RIGID), "")
-    translation = rigid in ("E", "SE") or any(f.kind == "translation" for f in spec.symmetry)
-    name = f"{rigid}({dim})" if rigid else ""
-    if rigid in ("E", "O"):
+    motions = rigid_motions(spec.symmetry, dim)
+    rigid, translation, name = motions.kind, motions.translations, motions.name
+    if motions.reflections:
         moves = f"{name}: rotations and reflections" + (" and translations" if translation else " about the origin")
     elif rigid:
         moves = f"{name}: rotations only" + (" and translations" if translation else " about the origin") + \

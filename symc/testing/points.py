@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from symc.groups.actions import random_orthogonal
+from symc.groups.rigid import rigid_motions
 
 from .domains import tester_check, DomainTester, Move, identity_move, parse_sizes
 
@@ -17,10 +18,8 @@ class PointCloudTester(DomainTester):
     def __init__(self, spec):
         self.spec = spec
         self.dim = spec.domain.dim
-        kinds = [f.kind for f in spec.symmetry]
-        self.rigid = next((k for k in kinds if k in ("E", "SE", "O", "SO")), "")
-        self.translation = self.rigid in ("E", "SE") or "translation" in kinds
-        self.reflections = self.rigid in ("E", "O")
+        motions = rigid_motions(spec.symmetry, self.dim)
+        self.rigid, self.translation, self.reflections = motions.kind, motions.translations, motions.reflections
 
     def sizes(self, sizes):
         default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_COUNTS
