@@ -46,12 +46,14 @@ class FieldType:
                 raise ValueError(f"negative multiplicity {count} of the {representation.kind} representation")
 
     @classmethod
-    def of(cls, group: str, order: int, trivial: int = 0, regular_fields: int = 0, spatial=(), scales: int = 1):
-        """`trivial` trivial fields, then `regular_fields` regular ones (parts with no fields are left out)."""
+    def of(cls, group: str, order: int, trivial: int = 0, regular_fields: int = 0, spatial=(), scales: int = 1,
+           keep_empty: bool = False):
+        """`trivial` trivial fields, then `regular_fields` regular ones. Parts with no fields are left out, unless
+        `keep_empty` (a mixed layer whose regular part is empty still says so)."""
         parts = []
-        if trivial:
+        if trivial or keep_empty:
             parts.append((TRIVIAL, trivial))
-        if regular_fields:
+        if regular_fields or keep_empty:
             parts.append((regular(order), regular_fields))
         return cls(group, order, tuple(parts), tuple(spatial), scales)
 
@@ -79,7 +81,7 @@ class FieldType:
     @property
     def representation(self) -> str:
         """'trivial' or 'regular' when every field is of that kind, 'mixed' for trivial then regular fields."""
-        kinds = {representation.kind for representation, n in self.parts if n}
+        kinds = {representation.kind for representation, _ in self.parts}
         if kinds <= {"trivial"}:
             return "trivial"
         if kinds == {"regular"}:

@@ -81,7 +81,8 @@ class GraphBuilder:
         if not trivial:
             return self.regular(regular, spatial)
         group = self.symmetry.group
-        return FieldType.of(group.name, group.order, trivial=trivial, regular_fields=regular, spatial=spatial)
+        return FieldType.of(group.name, group.order, trivial=trivial, regular_fields=regular, spatial=spatial,
+                            keep_empty=True)
 
 
 def build_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:
