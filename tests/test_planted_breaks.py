@@ -45,11 +45,10 @@ PIXELS = ("        pixels = torch.stack([move_filters(grid, m[0], m[1]).reshape(
 BREAKS = {
     # The lifting layer's copy for element 1 (rot 90) is the unrotated base filter.
     "lift filter for rot 90 not rotated": (P4, [(
-        "        self.register_buffer(\"regular_index\", regular.reshape(-1) if ro else empty, persistent=False)\n",
+        "        regular = torch.cat([lifted.reshape(order, -1), grouped.reshape(order, -1)], dim=1)\n",
+        "        regular = torch.cat([lifted.reshape(order, -1), grouped.reshape(order, -1)], dim=1)\n"
         "        if ri == 0:\n"
-        "            regular[1] = regular[0]\n"
-        "        self.register_buffer(\"regular_index\", regular.reshape(-1) if ro else empty, persistent=False)\n")],
-        "rot 90"),
+        "            regular[1] = regular[0]\n")], "rot 90"),
     # A group convolution moves the filter along the group axis for element 3 but forgets the spatial turn.
     "group conv filter for rot 270 not rotated": (P4, [(
         PIXELS, PIXELS + "        if ri > 0:\n            pixels[3] = torch.arange(taps)\n")], "rot"),
