@@ -47,7 +47,7 @@ def planar_kind(group) -> tuple[str, int]:
 
 
 def position_features(encoding: str, group) -> tuple[str, ...]:
-    """Names of the position channels `symc.nn.positions.ImagePositions2d` appends for this encoding and group.
+    """Names of the position channels `symc.nn.positions.ImagePositions` appends for this encoding and group.
 
     'radial': the radius from the image centre, plus the angular functions the group leaves unchanged: cos and sin
     of N*theta for C_N; cos(N*phi) for D_N, phi measured from the mirror's axis (the vertical), so a mirror maps phi

@@ -15,7 +15,7 @@ from .symmetry import Symmetry
 
 
 def halve(size: int) -> int:
-    """Spatial size after a symmetric down-sampling (see symc.nn.layers.SymmetricDownsample2d)."""
+    """Spatial size after a symmetric down-sampling (see symc.nn.layers.SymmetricDownsample)."""
     return (size + 1) // 2
 
 

@@ -1,4 +1,4 @@
-"""What `scale N` on images lowers to, and what it refuses (see symc.nn.scale for the layers)."""
+"""What `scale N` on images and sequences lowers to, and what it refuses (see symc.nn.scale for the layers)."""
 from __future__ import annotations
 
 from ..groups import has_hue
@@ -54,7 +54,7 @@ def add_scale_conv(b, node: str, layer: int, in_fields: int, width: int, kernel:
     functions = len(hermite_orders(len(size)))
     kernels = tuple(scale_kernel_sizes(kernel, scales))
     if layer == 0:
-        # With hue, the lifting turns the RGB inputs per element (symc.nn.huescale); the parameters stay the same.
+        # With hue, the lifting turns the RGB inputs per element (its channel action); the parameters stay the same.
         hue = {"hue": True} if has_hue(b.symmetry.group) else {}
         return b.add("scale_lift", node, b.regular(width, size), in_channels=in_fields, out_fields=width,
                      kernel=kernel, kernels=kernels, scales=scales, params=width * in_fields * functions, layer=layer,
