@@ -102,10 +102,6 @@ class FieldType:
                 parts.append((representation, n))
         return FieldType(self.group, self.order, tuple(parts), self.spatial, self.scales)
 
-    def on(self, spatial) -> "FieldType":
-        """The same fields on a grid of other sizes."""
-        return FieldType(self.group, self.order, self.parts, tuple(spatial), self.scales)
-
     def shape(self) -> tuple[int, ...]:
         if self.representation == "regular" and not self.spatial:
             shape = (self.fields, self.order)

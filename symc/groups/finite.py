@@ -217,15 +217,6 @@ class DirectProduct(FiniteGroup):
         names = [f.element_name(a) for f, a in zip(self.factors, self.split(i))]
         return ", ".join(name for name in names if name != "identity") or "identity"
 
-    def factor(self, kind: type) -> tuple[int, FiniteGroup] | None:
-        """(position, factor) of the first factor of the given class, or None."""
-        return next(((k, f) for k, f in enumerate(self.factors) if isinstance(f, kind)), None)
-
-    def part(self, i: int, kind: type) -> tuple[FiniteGroup, int] | None:
-        """(factor, its index in element i) for the first factor of the given class, or None."""
-        found = self.factor(kind)
-        return None if found is None else (found[1], self.split(i)[found[0]])
-
     def grid_move(self, i: int, dims: int) -> GridMove:
         moves = [f.grid_move(a, dims) for f, a in zip(self.factors, self.split(i))]
         if sum(1 for move in moves if move.angle) > 1:
