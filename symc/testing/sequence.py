@@ -56,9 +56,6 @@ class SequenceTester(DomainTester):
 
     zoom_tolerance = ZOOM_TOLERANCE
 
-    def zooms_declared(self):
-        return self.scales > 1
-
     def zooms(self, size, batch, generator):
         if self.scales == 1:
             return []
