@@ -10,6 +10,7 @@ from ..plan.plan import Plan
 from .common import model_class
 from .grid import GridWriter, group_text, model_parts
 from .inline import HEADER_IMPORTS, layer_source
+from .steerable import circle_text
 
 
 def emit_image_source(plan: Plan) -> str:
@@ -29,7 +30,7 @@ def emit_image_source(plan: Plan) -> str:
         f'"""{plan.symmetry.describe()}: {plan.exactness()}.\n\n'
         f"Input {layout} with H, W >= {plan.min_size}; {plan.params:,} parameters.\n\"\"\"",
         "\n".join(HEADER_IMPORTS[:1]) + "\n\n" + "\n".join(HEADER_IMPORTS[1:]),
-        f"SPEC = {spec_text!r}\n\n" + group_text(plan, 2),
+        f"SPEC = {spec_text!r}\n\n" + (circle_text(plan) if plan.symmetry.rigid else group_text(plan, 2)),
     ]
     model = model_class(
         plan, init_body, "x: torch.Tensor",

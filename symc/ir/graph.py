@@ -37,6 +37,10 @@ class Architecture:
     heads: int = 0
     invariant_fraction: float = 0.0
     """Part of each image layer's width held as trivial (invariant) fields; see symc.ir.fields.split_width."""
+    frequencies: int = 0
+    """Band limit of continuous rotation groups: the highest irrep frequency the fields carry (0 otherwise)."""
+    nonlinearity: str = ""
+    """How continuous-group models act on fields that are not scalars: 'gated' or 'norm' ('' otherwise)."""
     layout: str = ""
     """The input layout as forward takes it, e.g. '(B, 2, L)'; empty for images."""
     reasons: dict = field(default_factory=dict, compare=False, hash=False)

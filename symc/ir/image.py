@@ -11,6 +11,7 @@ from .fields import mixed_conv_params, split_width
 from .graph import Architecture, GraphBuilder
 from .mixed import add_mixed_head, add_positions
 from .scale import add_scale_conv, add_scale_pool, check_scale, scale_exactness
+from .steerable import analyze_steerable, build_steerable_ir, is_continuous
 from .symmetry import Symmetry
 
 
@@ -23,7 +24,10 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     """The image network: lift, regular group-conv blocks, then one head branch per declared output.
 
     Nothing here is two-dimensional but the planning size: sequences and volumes reuse it on their grids.
+    SO(2) and O(2) have their own, steerable network (symc.ir.steerable).
     """
+    if symmetry.rigid:
+        return build_steerable_ir(spec, symmetry, arch)
     b = GraphBuilder(symmetry)
     order = symmetry.order
     size = arch.input_size
@@ -128,7 +132,10 @@ MAX_GROUP_ORDER = 128
 
 
 def analyze_image(spec: Spec) -> Symmetry:
-    """The image symmetry: the planar point group (times hue rotations), translations and scales."""
+    """The image symmetry: the planar point group (times hue rotations), translations and scales; or SO(2) or
+    O(2) (symc.ir.steerable)."""
+    if is_continuous(spec):
+        return analyze_steerable(spec)
     domain = spec.domain.kind
     for index, factor in enumerate(spec.symmetry):
         if factor.kind not in IMAGE_FACTORS:

@@ -84,6 +84,8 @@ class Output(Op):
     def code(self, data, writer) -> list[str]:
         if data["kind"] == "fields":
             return [f"torch.nn.Unflatten(1, ({data['out'].fields}, GROUP_ORDER))"]
+        if data["kind"] == "orientation" and not data["out"].order:  # frequency-1 fields of SO(2)/O(2)
+            return [f"torch.nn.Unflatten(1, ({data['out'].fields}, 2))"]
         return []
 
 
@@ -280,6 +282,73 @@ class FieldLinear(Op):
     def code(self, data, writer) -> list[str]:
         writer.use("FieldLinear")
         return [f"FieldLinear({field_pair(data, 'in_trivial', 'in_fields')}, {data['out_fields']}, GROUP_ORDER)"]
+
+
+# ---------------------------------------------------------------- steerable fields of SO(2) and O(2) (symc.ir.steerable)
+
+def irreps_text(irreps) -> str:
+    """Field blocks as the steerable layers take them: ((frequency, sign, count), ...)."""
+    blocks = [f"({irrep.frequency}, {irrep.sign}, {n})" for irrep, n in irreps]
+    return "(" + ", ".join(blocks) + (",)" if len(blocks) == 1 else ")")
+
+
+@op
+class SteerConv(Op):
+    name = "steer_conv"
+    tuned = True
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        flops, _, time, reason = costing.conv(data, inp, out)
+        reason = (f"{data['params']:,} weights on band-limited circular harmonics (frequencies up to "
+                  f"{data['frequencies']}), assembled into one filter bank per step; " + reason)
+        return Cost(flops, "direct", reason, time, "contiguous")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("SteerableConv")
+        return [f"SteerableConv({irreps_text(data['in_irreps'])}, {irreps_text(data['out_irreps'])}, "
+                f"{data['kernel']}, HARMONICS, RINGS[{data['kernel']}])"]
+
+
+@op
+class IrrepNorm(Op):
+    name = "irrep_norm"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(4 * numel(out.shape()), "batch", "scalars centred and scaled; other fields divided by their "
+                    "RMS length, which no rotation or mirror changes")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("IrrepBatchNorm")
+        return [f"IrrepBatchNorm({irreps_text(data['irreps'])})"]
+
+
+@op
+class FieldActivation(Op):
+    name = "field_activation"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        if data["kind"] == "gated":
+            return Cost(4 * numel(inp.shape()), "gated", "ReLU on scalars; other fields times the sigmoid of their "
+                        "gate (an invariant scalar): exact at every angle")
+        return Cost(4 * numel(inp.shape()), "norm", "ReLU on scalars; other fields' lengths thresholded, their "
+                    "directions kept: exact at every angle")
+
+    def code(self, data, writer) -> list[str]:
+        layer = "GatedActivation" if data["kind"] == "gated" else "NormActivation"
+        writer.use(layer)
+        return [f"{layer}({irreps_text(data['irreps'])})"]
+
+
+@op
+class InvariantLengths(Op):
+    name = "invariant_lengths"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(3 * numel(inp.shape()), "lengths", "scalars kept, every other field's length: invariant")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("InvariantLengths")
+        return [f"InvariantLengths({irreps_text(data['irreps'])})"]
 
 
 for _name in ("embed", "attention", "deepsets", "message_passing", "egnn", "set_pool", "element_linear",

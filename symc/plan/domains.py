@@ -12,7 +12,8 @@ from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
 from .hardware import Hardware
 from .scale import SCALE_KERNEL, scale_kernel_reason, scale_reason
-from .sizing import _fit_budget, _replace, invariant_group_pooling
+from .sizing import (DEFAULT_DEPTH, DEFAULT_IMAGE_SIZE, _fit_budget, _replace, choose_architecture, halvings,
+                     invariant_group_pooling, plain_channels)
 
 DEFAULT_LENGTH = 256
 DEFAULT_ELEMENTS = 32
@@ -302,3 +303,66 @@ def volume_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
     base = tuple(max(1, round(16 * 2 ** min(i, 2) / math.sqrt(order))) for i in range(depth))
     return _finish(spec, symmetry, arch, base, f"16..64 channels divided by sqrt(|G|) = sqrt({order})",
                    "regular fields")
+
+
+# ---------------------------------------------------------------- images: finite groups or SO(2)/O(2)
+
+STEERABLE_KERNEL = 5
+DEFAULT_FREQUENCIES = 3
+
+
+def image_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                       dtype: str = "float32") -> Architecture:
+    """Regular group-conv networks for finite groups (symc.plan.sizing), steerable ones for SO(2) and O(2)."""
+    if symmetry.rigid:
+        return steerable_architecture(spec, symmetry, hardware, dtype)
+    return choose_architecture(spec, symmetry, hardware, dtype)
+
+
+def steerable_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
+                           dtype: str = "float32") -> Architecture:
+    """Depth, widths (copies of each irrep), kernels, band limit, nonlinearity and pooling of an SO(2)/O(2) model."""
+    hints = spec.hints
+    reasons: dict[str, str] = {}
+    size = tuple(spec.domain.shape) if spec.domain.shape else DEFAULT_IMAGE_SIZE
+    reasons["input"] = ("size from the spec" if spec.domain.shape else
+                        f"any size works; costs assume {size[0]}x{size[1]}")
+    depth = _depth(spec, DEFAULT_DEPTH, reasons)
+    if hints.kernel is not None:
+        kernels = hints.kernel * depth if len(hints.kernel) == 1 else hints.kernel
+        reasons["kernel"] = "kernel hint"
+    else:
+        kernels = (STEERABLE_KERNEL,) * depth
+        reasons["kernel"] = (f"{STEERABLE_KERNEL} everywhere: rings at 1 and 2 pixels carry circular harmonics up "
+                             "to 2 and 4; 3x3 filters hold one ring")
+    outer = (min(kernels) - 1) // 2
+    if hints.frequencies is not None:
+        frequencies = hints.frequencies
+        reasons["frequencies"] = "frequencies hint"
+    else:
+        frequencies = max(1, min(DEFAULT_FREQUENCIES, 2 * outer - 1))
+        reasons["frequencies"] = (f"{frequencies}: fields of frequencies 0..{frequencies}; the smallest kernel's "
+                                  f"outer ring (radius {outer}) resolves harmonics up to {2 * outer}, and "
+                                  "frequency m couples to n through harmonics |m - n| and m + n")
+    if hints.nonlinearity is not None:
+        nonlinearity, reasons["nonlinearity"] = hints.nonlinearity, "nonlinearity hint"
+    else:
+        nonlinearity = "gated"
+        reasons["nonlinearity"] = ("gated: each non-scalar field times the sigmoid of its own scalar gate, made by "
+                                   "the same conv; keeps every field's representation exactly at every angle "
+                                   "('nonlinearity norm' thresholds field lengths instead)")
+    if any(o.kind == "equivariant" for o in spec.outputs):
+        downsample = ()
+        reasons["downsample"] = "none: an equivariant output keeps the input's resolution"
+    else:
+        downsample = halvings(size, depth, reasons)
+    reasons["pooling"] = ("blur pooling (binomial taps), the same on every channel: it commutes with the irreps' "
+                          "channel mixing and is anti-aliased for rotations by any angle")
+    arch = Architecture(widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
+                        norm=hints.norm or "batch", activation=hints.activation or "relu", pooling="blur",
+                        frequencies=frequencies, nonlinearity=nonlinearity, reasons=reasons)
+    per_width = frequencies + 1 + (1 if symmetry.group.mirrors else 0)
+    base = tuple(max(1, round(plain_channels(layer, depth) / per_width)) for layer in range(depth))
+    default_reason = (f"plain-CNN channels 32..128 divided by the {per_width} irreps each width copies "
+                      f"(frequencies 0..{frequencies}{', and the pseudoscalar' if symmetry.group.mirrors else ''})")
+    return _finish(spec, symmetry, arch, base, default_reason, "copies of each irrep")

@@ -252,7 +252,7 @@ def render_table(plan: Plan) -> str:
                  f"{plan.hardware.name}'s {_human(plan.hardware.memory)}B: {memory.largest_batch:,}")
     lines.append("choices:")
     for key in ("input", "backbone", "position encoding", "heads", "boundary", "depth", "invariant fraction", "widths",
-                "kernel", "scales", "downsample", "pooling", "alignment"):
+                "kernel", "frequencies", "nonlinearity", "scales", "downsample", "pooling", "alignment"):
         if key in arch.reasons:
             lines.append(f"  {key}: {arch.reasons[key]}")
     kernels = f"; kernels: {', '.join(str(x) for x in arch.kernels)}" if arch.kernels else ""

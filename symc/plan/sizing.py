@@ -46,6 +46,16 @@ def needs_full_resolution(spec: Spec) -> bool:
     return any(o.kind in ("equivariant", "fields") for o in spec.outputs)
 
 
+def halvings(size, depth: int, reasons: dict[str, str]) -> tuple[int, ...]:
+    """The layers after which an image network halves its grid: down to about SMALLEST_POOLED_SIDE, at most 3."""
+    side = min(size)
+    count = max(0, min(depth - 2, 3, int(math.log2(max(side, 1) / SMALLEST_POOLED_SIDE)) if side >= 14 else 0))
+    first = 1 if depth > 2 else 0
+    reasons["downsample"] = (f"halve {count} time(s), windows symmetric about the centre for odd and even sizes"
+                             if count else "none: the input is small")
+    return tuple(range(first, first + count))
+
+
 def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
                         dtype: str = "float32") -> Architecture:
     hints = spec.hints
@@ -83,12 +93,7 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         downsample = ()
         reasons["downsample"] = SCALE_DOWNSAMPLE_REASON
     else:
-        side = min(size)
-        count = max(0, min(depth - 2, 3, int(math.log2(max(side, 1) / SMALLEST_POOLED_SIDE)) if side >= 14 else 0))
-        first = 1 if depth > 2 else 0
-        downsample = tuple(range(first, first + count))
-        reasons["downsample"] = (f"halve {count} time(s), windows symmetric about the centre for odd and even sizes"
-                                 if count else "none: the input is small")
+        downsample = halvings(size, depth, reasons)
 
     if hints.pooling is not None:
         pooling, reasons["pooling"] = hints.pooling, "pooling hint"

@@ -72,6 +72,10 @@ class Hints(_Frozen):
     position_encoding: Optional[Literal["auto", "rotary", "learned", "sinusoidal", "radial", "none"]] = None
     conv: Optional[Literal["auto", "direct", "fft"]] = None
     boundary: Optional[Literal["zero", "circular"]] = None
+    frequencies: Optional[int] = None
+    """Band limit of continuous rotation groups on images: the highest irrep frequency features carry."""
+    nonlinearity: Optional[Literal["gated", "norm"]] = None
+    """How continuous-group image models act on fields that are not scalars."""
     dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None
     target: Optional[str] = None
     batch: Optional[int] = None

@@ -233,7 +233,11 @@ class _Builder(Transformer):
     conv = _choice("conv")
     boundary = _choice("boundary")
     dtype = _choice("dtype")
+    nonlinearity = _choice("nonlinearity")
     del _choice
+
+    def frequencies(self, meta, children):
+        return self._hint(meta, "frequencies", self._count(children[0], "the number of frequencies", meta))
 
     # ---------------------------------------------------------------- helpers
     def _source(self, meta) -> str:

@@ -23,6 +23,10 @@ OVERLAPS = {
     frozenset({"translation", "E"}): "overlap: E(n) already contains the translations",
     frozenset({"translation", "SE"}): "overlap: SE(n) already contains the translations",
     **{frozenset(pair): "are both rigid-motion groups: give one" for pair in combinations(RIGID, 2)},
+    **{frozenset((rigid, finite)): ("are both rotation groups: the continuous one contains every rotation "
+                                    "('SO(2) discretized N' is C<N>): give one")
+       for rigid in RIGID for finite in ("rotation", "dihedral")},
+    **{frozenset((rigid, "flip")): f"overlap: {rigid}(2) already contains the mirrors" for rigid in ("E", "O")},
 }
 # Deeper plans take seconds to build and give megabytes of source; no equivariant architecture needs them.
 MAX_LAYERS = 1000
@@ -68,12 +72,19 @@ class _Checks:
             plugin = domain_plugin(domain.kind)
             if factor.kind not in plugin.factors:
                 self.fail(key, f"'{written}' does not act on {with_article(domain.kind)}: {plugin.instead}")
-            if factor.kind in RIGID and factor.n != domain.dim:
+            if factor.kind in RIGID and plugin.grid_dims and factor.n != plugin.grid_dims:
+                self.fail(key, f"'{written}' moves {factor.n}-D space, but {plugin.plural} are "
+                               f"{plugin.grid_dims}-D: write {factor.kind}({plugin.grid_dims})")
+            elif factor.kind in RIGID and not plugin.grid_dims and factor.n != domain.dim:
                 self.fail(key, f"'{written}' moves {factor.n}-D points, but '{self.written('domain')}' "
                                f"has {domain.dim}-D points")
             if factor.kind == "hue" and domain.channels != 3:
                 self.fail(key, f"'{written}' rotates the hue of RGB images (3 channels), but "
                                f"'{self.written('domain')}' has {plural(domain.channels, 'channel')}")
+            if factor.kind in RIGID and plugin.grid_dims == 2 and not _square(domain.shape):
+                height, width = domain.shape
+                self.fail(key, f"'{written}' turns the image by every angle, but a {height}x{width} image is not "
+                               "square: only turns by 180 degrees ('C2', 'D2') keep its shape")
             if factor.kind in ("rotation", "dihedral") and factor.n > 2 and not _square(domain.shape):
                 height, width = domain.shape
                 self.fail(key, f"'{written}' turns the image by multiples of {360 / factor.n:g} degrees, but a "
@@ -125,9 +136,10 @@ class _Checks:
                                "input")
             if output.kind == "orientation" and output.kind not in outputs:
                 self.fail(key, f"'{written}' is for images, not {with_article(domain)}")
-            if output.kind == "orientation" and not any(f.kind in PLANE + ("hue",) for f in self.spec.symmetry):
+            if output.kind == "orientation" and not any(f.kind in PLANE + RIGID + ("hue",) for f in self.spec.symmetry):
                 self.fail(key, f"'{written}' needs a rotation or mirror group to tell orientations apart "
-                               "('rotation N', 'D<N>' or 'flip'), or 'hue N' to tell hue shifts apart")
+                               "('rotation N', 'D<N>', 'SO(2)', 'O(2)' or 'flip'), or 'hue N' to tell hue shifts "
+                               "apart")
 
     def hints(self):
         hints = self.spec.hints

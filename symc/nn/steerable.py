@@ -1,0 +1,233 @@
+"""Steerable layers for the continuous rotations (and mirrors) of the plane, SO(2) and O(2).
+
+A feature map holds fields of irreducible representations, listed as blocks (frequency, sign, count) in channel
+order: a block of frequency 0 is `count` scalar channels (sign -1: pseudoscalars, which the mirror negates); a block
+of frequency k >= 1 is `count` fields of two channels each, field-major, that a rotation by t turns by k t. The
+filter basis between two irreps comes from symc.groups.circle as circular harmonics (t, C, S):
+K(phi) = cos(t phi) C + sin(t phi) S, with phi = atan2(col, row) of the filter tap, on Gaussian rings.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def ring_filters(harmonics, rings, kernel_size: int) -> torch.Tensor:
+    """The basis filters of one pair of irreps: (count, out_dim, in_dim, kernel, kernel), each of unit norm.
+
+    `rings` lists (radius, width, highest harmonic) per ring; a harmonic t > 0 vanishes at the centre tap, where
+    no direction is defined.
+    """
+    centre = (kernel_size - 1) / 2
+    u = (torch.arange(kernel_size, dtype=torch.float64) - centre)[:, None].expand(kernel_size, kernel_size)
+    v = (torch.arange(kernel_size, dtype=torch.float64) - centre)[None, :].expand(kernel_size, kernel_size)
+    rho = torch.sqrt(u * u + v * v)
+    phi = torch.atan2(v, u)
+    filters = []
+    for radius, width, top in rings:
+        profile = torch.exp(-0.5 * ((rho - radius) / width) ** 2)
+        for t, c, s in harmonics:
+            if t > top:
+                continue
+            ring = profile * (rho > 0) if t > 0 else profile
+            c, s = torch.tensor(c, dtype=torch.float64), torch.tensor(s, dtype=torch.float64)
+            f = ring * (torch.cos(t * phi) * c[:, :, None, None] + torch.sin(t * phi) * s[:, :, None, None])
+            norm = f.norm()
+            if norm > 1e-9:
+                filters.append(f / norm)
+    if not filters:
+        return torch.zeros(0, 1, 1, kernel_size, kernel_size)
+    return torch.stack(filters).float()
+
+
+def block_dim(block) -> int:
+    return 1 if block[0] == 0 else 2
+
+
+def block_channels(blocks) -> int:
+    return sum(block_dim(b) * b[2] for b in blocks)
+
+
+class SteerableConv(torch.nn.Module):
+    """A convolution between two field types of irreps whose filters are steerable: rotating the input by any angle
+    (and mirroring it, for O(2)) moves the output by the output's representation, up to the filters' sampling.
+
+    `harmonics[(out_irrep, in_irrep)]` is the filter basis of a pair of irreps (frequency, sign) and `rings` the
+    radial profiles; every (out field, in field) pair learns one weight per basis filter. Scalar outputs get a bias.
+    """
+
+    def __init__(self, in_blocks, out_blocks, kernel_size: int, harmonics, rings, bias: bool = True):
+        super().__init__()
+        self.in_blocks, self.out_blocks = tuple(in_blocks), tuple(out_blocks)
+        self.kernel_size = kernel_size
+        self.weights = torch.nn.ParameterList()
+        self.pairs = []  # (out block index, in block index, index into weights / basis buffers)
+        for o, out in enumerate(self.out_blocks):
+            fan_in = []
+            for i, into in enumerate(self.in_blocks):
+                basis = ring_filters(harmonics.get((out[:2], into[:2]), ()), rings, kernel_size)
+                if basis.shape[0] and out[2] and into[2]:
+                    fan_in.append((i, basis))
+            terms = sum(self.in_blocks[i][2] * basis.shape[0] for i, basis in fan_in)
+            for i, basis in fan_in:
+                index = len(self.weights)
+                self.register_buffer(f"basis{index}", basis, persistent=False)
+                scale = math.sqrt(2.0 / terms)  # He-style: a unit-variance input gives about unit-variance output
+                self.weights.append(torch.nn.Parameter(scale * torch.randn(out[2], self.in_blocks[i][2],
+                                                                           basis.shape[0])))
+                self.pairs.append((o, i, index))
+        scalar_channels, start = [], 0
+        for block in self.out_blocks:
+            if block[:2] == (0, 1):
+                scalar_channels += range(start, start + block[2])
+            start += block_dim(block) * block[2]
+        self.channels = start
+        self.register_buffer("scalar_channels", torch.tensor(scalar_channels, dtype=torch.long), persistent=False)
+        self.bias = torch.nn.Parameter(torch.zeros(len(scalar_channels))) if bias and scalar_channels else None
+
+    def filters(self) -> torch.Tensor:
+        """The whole filter bank (out channels, in channels, kernel, kernel) from the learned weights."""
+        k = self.kernel_size
+        rows = []
+        for o, out in enumerate(self.out_blocks):
+            row = [None] * len(self.in_blocks)
+            for pair_out, i, index in self.pairs:
+                if pair_out == o:
+                    basis = getattr(self, f"basis{index}")
+                    block = torch.einsum("fgn,naixy->fagixy", self.weights[index], basis)
+                    row[i] = block.reshape(out[2] * block_dim(out), -1, k, k)
+            for i, into in enumerate(self.in_blocks):
+                if row[i] is None:
+                    row[i] = self._zeros(out[2] * block_dim(out), into[2] * block_dim(into))
+            rows.append(torch.cat(row, dim=1))
+        return torch.cat(rows, dim=0)
+
+    def _zeros(self, rows: int, cols: int) -> torch.Tensor:
+        reference = self.weights[0] if len(self.weights) else torch.zeros(())
+        return reference.new_zeros(rows, cols, self.kernel_size, self.kernel_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.conv2d(x, self.filters(), padding=self.kernel_size // 2)
+        if self.bias is not None:
+            bias = self.bias.new_zeros(self.channels).index_copy(0, self.scalar_channels, self.bias)
+            y = y + bias[None, :, None, None]
+        return y
+
+
+class IrrepBatchNorm(torch.nn.Module):
+    """Batch norm that keeps each irrep: scalars are centred and scaled as BatchNorm2d does; pseudoscalars and
+    frequency-k fields are only divided by their running root-mean-square length and scaled per field (a shift or a
+    per-channel scale would not commute with the mirror or the rotations)."""
+
+    def __init__(self, blocks, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.blocks = tuple(blocks)
+        self.momentum, self.eps = momentum, eps
+        self.scalar_norms = torch.nn.ModuleList()
+        fields = 0
+        for block in self.blocks:
+            if block[:2] == (0, 1):
+                self.scalar_norms.append(torch.nn.BatchNorm2d(block[2], momentum=momentum, eps=eps))
+            else:
+                fields += block[2]
+        self.fields = fields
+        self.scale = torch.nn.Parameter(torch.ones(fields)) if fields else None
+        self.register_buffer("running_square", torch.ones(fields))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = x.split([block_dim(b) * b[2] for b in self.blocks], dim=1)
+        out, scalar_index, field_start = [], 0, 0
+        for block, part in zip(self.blocks, parts):
+            if block[:2] == (0, 1):
+                out.append(self.scalar_norms[scalar_index](part))
+                scalar_index += 1
+                continue
+            count, dim = block[2], block_dim(block)
+            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:])
+            stop = field_start + count
+            if self.training:
+                square = fields.detach().pow(2).sum(dim=2).mean(dim=(0, 2, 3)) / dim
+                with torch.no_grad():
+                    running = self.running_square[field_start:stop]
+                    running.mul_(1 - self.momentum).add_(self.momentum * square)
+                square = fields.pow(2).sum(dim=2).mean(dim=(0, 2, 3)) / dim
+            else:
+                square = self.running_square[field_start:stop]
+            factor = self.scale[field_start:stop] / torch.sqrt(square + self.eps)
+            out.append((fields * factor[None, :, None, None, None]).reshape(part.shape))
+            field_start = stop
+        return torch.cat(out, dim=1)
+
+
+class GatedActivation(torch.nn.Module):
+    """Scalars through ReLU; every other field times the sigmoid of its own gate, a scalar the previous conv made
+    (the gates are the last `gates` channels and are dropped). A gate is invariant, so each field keeps its
+    representation exactly, at every angle."""
+
+    def __init__(self, blocks):
+        super().__init__()
+        self.blocks = tuple(blocks)
+        self.gates = sum(b[2] for b in self.blocks if b[:2] != (0, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        widths = [block_dim(b) * b[2] for b in self.blocks]
+        parts = x.split(widths + [self.gates], dim=1)
+        gates = torch.sigmoid(parts[-1])
+        out, start = [], 0
+        for block, part in zip(self.blocks, parts[:-1]):
+            if block[:2] == (0, 1):
+                out.append(F.relu(part))
+                continue
+            count, dim = block[2], block_dim(block)
+            gate = gates[:, start:start + count]
+            start += count
+            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:]) * gate[:, :, None]
+            out.append(fields.reshape(part.shape))
+        return torch.cat(out, dim=1)
+
+
+class NormActivation(torch.nn.Module):
+    """Scalars through ReLU; every other field f scaled by ReLU(|f| - b) / |f| with a learned threshold b >= 0 per
+    field: the length changes, the direction (and so the representation) is kept exactly."""
+
+    def __init__(self, blocks):
+        super().__init__()
+        self.blocks = tuple(blocks)
+        fields = sum(b[2] for b in self.blocks if b[:2] != (0, 1))
+        self.threshold = torch.nn.Parameter(torch.full((fields,), 0.1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = x.split([block_dim(b) * b[2] for b in self.blocks], dim=1)
+        out, start = [], 0
+        for block, part in zip(self.blocks, parts):
+            if block[:2] == (0, 1):
+                out.append(F.relu(part))
+                continue
+            count, dim = block[2], block_dim(block)
+            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:])
+            length = torch.sqrt(fields.pow(2).sum(dim=2, keepdim=True) + 1e-12)
+            threshold = self.threshold[start:start + count].abs()[None, :, None, None, None]
+            start += count
+            out.append((fields * F.relu(length - threshold) / length).reshape(part.shape))
+        return torch.cat(out, dim=1)
+
+
+class InvariantLengths(torch.nn.Module):
+    """(B, channels, *grid) -> (B, fields, *grid): scalars as they are, the length of every other field (pseudo-
+    scalars' absolute value): quantities no rotation or mirror changes."""
+
+    def __init__(self, blocks):
+        super().__init__()
+        self.blocks = tuple(blocks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = x.split([block_dim(b) * b[2] for b in self.blocks], dim=1)
+        out = []
+        for block, part in zip(self.blocks, parts):
+            if block[:2] == (0, 1):
+                out.append(part)
+                continue
+            count, dim = block[2], block_dim(block)
+            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:])
+            out.append(torch.sqrt(fields.pow(2).sum(dim=2) + 1e-12))
+        return torch.cat(out, dim=1)
