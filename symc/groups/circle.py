@@ -157,10 +157,15 @@ def ring_radii(kernel: int) -> tuple[float, ...]:
     return tuple(float(r) for r in range((kernel - 1) // 2 + 1))
 
 
+RING_FREQUENCY = 1.5
+"""Circular harmonics a ring carries per pixel of radius (a ring of radius r crosses about 2 pi r pixels). At 2
+per pixel the untrained SO(2) models of docs/benchmarks.md §12 varied by up to 0.09 at random angles; at 1.5 by 0.03."""
+
+
 def ring_frequency(radius: float, max_frequency: int) -> int:
-    """The highest circular harmonic kept on a ring: none but 0 at the centre, at most 2 per pixel of radius
-    (a ring of radius r has about 2 pi r pixels; this stays well below their Nyquist limit), at most the band limit."""
-    return min(int(floor(2 * radius)), max_frequency)
+    """The highest circular harmonic kept on a ring: none but 0 at the centre, RING_FREQUENCY per pixel of radius
+    (well below the ring's Nyquist limit, so that rotated filters sample alike), at most `max_frequency`."""
+    return min(int(floor(RING_FREQUENCY * radius)), max_frequency)
 
 
 @dataclass(frozen=True)

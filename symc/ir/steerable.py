@@ -135,7 +135,7 @@ def build_steerable_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx
                      activation=arch.activation, params=0 if gated else gate_count(irreps))
         if layer in arch.downsample_after:
             size = tuple(halve(s) for s in size)
-            node = b.add("downsample", node, _field_type(group, irreps, size), mode="blur", params=0)
+            node = b.add("downsample", node, _field_type(group, irreps, size), mode="smooth", params=0)
         in_irreps = irreps
     trunk = node
     for index, output in enumerate(spec.outputs):

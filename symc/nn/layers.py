@@ -47,7 +47,8 @@ class SymmetricDownsample(torch.nn.Module):
     'max' and 'avg' use windows of 2 at stride 2 on an even side (they tile it exactly) and windows of 3 at stride 2
     with one cell of padding on an odd side (centred on cells 0, 2, ..., n-1). 'blur' is anti-aliased for rotations
     by other angles: binomial taps [1, 3, 3, 1]/8 on an even side and [1, 2, 1]/4 on an odd side, same centres, one
-    axis after the other. Either way reversing or permuting the axes about the centre (rotations by right angles,
+    axis after the other; 'smooth' uses the wider binomials [1, 5, 10, 10, 5, 1]/32 and [1, 4, 6, 4, 1]/16
+    (steerable models, which turn by every angle). Either way reversing or permuting the axes about the centre (rotations by right angles,
     mirrors, time reversal, cube symmetries) maps windows onto windows, so the pooled map is moved exactly as the
     input was, for every input size.
     """
@@ -57,11 +58,14 @@ class SymmetricDownsample(torch.nn.Module):
         self.mode = mode
         self.register_buffer("taps_even", torch.tensor([1.0, 3.0, 3.0, 1.0]) / 8.0, persistent=False)
         self.register_buffer("taps_odd", torch.tensor([1.0, 2.0, 1.0]) / 4.0, persistent=False)
+        if mode == "smooth":  # wider binomials (standard deviation 1 pixel), for rotations by every angle
+            self.taps_even = torch.tensor([1.0, 5.0, 10.0, 10.0, 5.0, 1.0]) / 32.0
+            self.taps_odd = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dims = x.dim() - 2
         sizes = x.shape[2:]
-        if self.mode == "blur":
+        if self.mode in ("blur", "smooth"):
             for axis in range(dims):
                 x = self._blur_axis(x, sizes[axis] % 2, axis, dims)
             return x
@@ -88,7 +92,7 @@ class SymmetricDownsample(torch.nn.Module):
         stride = [1] * dims
         stride[axis] = 2
         padding = [0] * dims
-        padding[axis] = 1
+        padding[axis] = (taps.shape[0] - 1) // 2   # window centres stay on cells 0, 2, ... (odd), between (even)
         if dims == 1:
             return F.conv1d(x, kernel, None, stride, padding, 1, channels)
         if dims == 2:

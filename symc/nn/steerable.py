@@ -114,6 +114,28 @@ class SteerableConv(torch.nn.Module):
         return y
 
 
+def segments(blocks):
+    """Runs of blocks of one kind, as (kind, first channel, channels, fields): 'scalar' (frequency 0, sign +1),
+    'pseudo' (frequency 0, sign -1) or 'vector' (two channels per field, any frequency >= 1). Layers act on a
+    whole run at once."""
+    runs, start = [], 0
+    for block in blocks:
+        kind = "vector" if block[0] else ("scalar" if block[1] > 0 else "pseudo")
+        width = block_dim(block) * block[2]
+        if runs and runs[-1][0] == kind:
+            previous = runs[-1]
+            runs[-1] = (kind, previous[1], previous[2] + width, previous[3] + block[2])
+        else:
+            runs.append((kind, start, width, block[2]))
+        start += width
+    return tuple(run for run in runs if run[2])
+
+
+def _as_fields(part: torch.Tensor, fields: int) -> torch.Tensor:
+    """(B, fields * 2, *grid) -> (B, fields, 2, *grid)."""
+    return part.reshape(part.shape[0], fields, 2, *part.shape[2:])
+
+
 class IrrepBatchNorm(torch.nn.Module):
     """Batch norm that keeps each irrep: scalars are centred and scaled as BatchNorm2d does; pseudoscalars and
     frequency-k fields are only divided by their running root-mean-square length and scaled per field (a shift or a
@@ -121,95 +143,95 @@ class IrrepBatchNorm(torch.nn.Module):
 
     def __init__(self, blocks, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
-        self.blocks = tuple(blocks)
+        self.runs = segments(blocks)
         self.momentum, self.eps = momentum, eps
-        self.scalar_norms = torch.nn.ModuleList()
-        fields = 0
-        for block in self.blocks:
-            if block[:2] == (0, 1):
-                self.scalar_norms.append(torch.nn.BatchNorm2d(block[2], momentum=momentum, eps=eps))
-            else:
-                fields += block[2]
-        self.fields = fields
-        self.scale = torch.nn.Parameter(torch.ones(fields)) if fields else None
-        self.register_buffer("running_square", torch.ones(fields))
+        scalars = sum(run[3] for run in self.runs if run[0] == "scalar")
+        self.fields = sum(run[3] for run in self.runs if run[0] != "scalar")
+        self.scalar_norm = torch.nn.BatchNorm2d(scalars, momentum=momentum, eps=eps) if scalars else None
+        self.scale = torch.nn.Parameter(torch.ones(self.fields)) if self.fields else None
+        self.register_buffer("running_square", torch.ones(self.fields))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = x.split([block_dim(b) * b[2] for b in self.blocks], dim=1)
-        out, scalar_index, field_start = [], 0, 0
-        for block, part in zip(self.blocks, parts):
-            if block[:2] == (0, 1):
-                out.append(self.scalar_norms[scalar_index](part))
-                scalar_index += 1
-                continue
-            count, dim = block[2], block_dim(block)
-            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:])
-            stop = field_start + count
+        parts = [x.narrow(1, start, width) for _, start, width, _ in self.runs]
+        scalars = [p for run, p in zip(self.runs, parts) if run[0] == "scalar"]
+        normed_scalars = self.scalar_norm(torch.cat(scalars, 1) if len(scalars) > 1 else scalars[0]) \
+            if scalars else None
+        others = [(run, p) for run, p in zip(self.runs, parts) if run[0] != "scalar"]
+        squares = [(_as_fields(p, run[3]).pow(2).sum(2) if run[0] == "vector" else p.pow(2) * 2) / 2
+                   for run, p in others]  # mean square per channel of each field
+        if others:
+            square = torch.cat(squares, 1)
             if self.training:
-                square = fields.detach().pow(2).sum(dim=2).mean(dim=(0, 2, 3)) / dim
+                mean = square.mean(dim=(0, *range(2, square.dim())))
                 with torch.no_grad():
-                    running = self.running_square[field_start:stop]
-                    running.mul_(1 - self.momentum).add_(self.momentum * square)
-                square = fields.pow(2).sum(dim=2).mean(dim=(0, 2, 3)) / dim
+                    self.running_square.mul_(1 - self.momentum).add_(self.momentum * mean.detach())
             else:
-                square = self.running_square[field_start:stop]
-            factor = self.scale[field_start:stop] / torch.sqrt(square + self.eps)
-            out.append((fields * factor[None, :, None, None, None]).reshape(part.shape))
-            field_start = stop
-        return torch.cat(out, dim=1)
+                mean = self.running_square
+            factor = (self.scale / torch.sqrt(mean + self.eps)).reshape(1, -1, *([1] * (x.dim() - 2)))
+        out, scalar_at, field_at = [], 0, 0
+        for run, part in zip(self.runs, parts):
+            kind, _, width, count = run
+            if kind == "scalar":
+                out.append(normed_scalars.narrow(1, scalar_at, width))
+                scalar_at += width
+                continue
+            f = factor.narrow(1, field_at, count)
+            field_at += count
+            out.append((_as_fields(part, count) * f.unsqueeze(2)).reshape(part.shape) if kind == "vector"
+                       else part * f)
+        return torch.cat(out, 1) if len(out) > 1 else out[0]
 
 
 class GatedActivation(torch.nn.Module):
     """Scalars through ReLU; every other field times the sigmoid of its own gate, a scalar the previous conv made
-    (the gates are the last `gates` channels and are dropped). A gate is invariant, so each field keeps its
-    representation exactly, at every angle."""
+    (the gates are the last `gates` channels, in field order, and are dropped). A gate is invariant, so each field
+    keeps its representation exactly, at every angle."""
 
     def __init__(self, blocks):
         super().__init__()
-        self.blocks = tuple(blocks)
-        self.gates = sum(b[2] for b in self.blocks if b[:2] != (0, 1))
+        self.runs = segments(blocks)
+        self.gates = sum(run[3] for run in self.runs if run[0] != "scalar")
+        self.channels = sum(run[2] for run in self.runs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        widths = [block_dim(b) * b[2] for b in self.blocks]
-        parts = x.split(widths + [self.gates], dim=1)
-        gates = torch.sigmoid(parts[-1])
-        out, start = [], 0
-        for block, part in zip(self.blocks, parts[:-1]):
-            if block[:2] == (0, 1):
+        gates = torch.sigmoid(x.narrow(1, self.channels, self.gates))
+        out, gate_at = [], 0
+        for kind, start, width, count in self.runs:
+            part = x.narrow(1, start, width)
+            if kind == "scalar":
                 out.append(F.relu(part))
                 continue
-            count, dim = block[2], block_dim(block)
-            gate = gates[:, start:start + count]
-            start += count
-            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:]) * gate[:, :, None]
-            out.append(fields.reshape(part.shape))
-        return torch.cat(out, dim=1)
+            gate = gates.narrow(1, gate_at, count)
+            gate_at += count
+            out.append((_as_fields(part, count) * gate.unsqueeze(2)).reshape(part.shape) if kind == "vector"
+                       else part * gate)
+        return torch.cat(out, 1) if len(out) > 1 else out[0]
 
 
 class NormActivation(torch.nn.Module):
-    """Scalars through ReLU; every other field f scaled by ReLU(|f| - b) / |f| with a learned threshold b >= 0 per
-    field: the length changes, the direction (and so the representation) is kept exactly."""
+    """Scalars through ReLU; every other field f scaled by ReLU(|f| - b) / |f| with a learned threshold b per field
+    (its absolute value is used): the length changes, the direction (and so the representation) is kept exactly."""
 
     def __init__(self, blocks):
         super().__init__()
-        self.blocks = tuple(blocks)
-        fields = sum(b[2] for b in self.blocks if b[:2] != (0, 1))
+        self.runs = segments(blocks)
+        fields = sum(run[3] for run in self.runs if run[0] != "scalar")
         self.threshold = torch.nn.Parameter(torch.full((fields,), 0.1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = x.split([block_dim(b) * b[2] for b in self.blocks], dim=1)
-        out, start = [], 0
-        for block, part in zip(self.blocks, parts):
-            if block[:2] == (0, 1):
+        out, field_at = [], 0
+        for kind, start, width, count in self.runs:
+            part = x.narrow(1, start, width)
+            if kind == "scalar":
                 out.append(F.relu(part))
                 continue
-            count, dim = block[2], block_dim(block)
-            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:])
-            length = torch.sqrt(fields.pow(2).sum(dim=2, keepdim=True) + 1e-12)
-            threshold = self.threshold[start:start + count].abs()[None, :, None, None, None]
-            start += count
-            out.append((fields * F.relu(length - threshold) / length).reshape(part.shape))
-        return torch.cat(out, dim=1)
+            threshold = self.threshold.narrow(0, field_at, count).abs().reshape(1, -1, *([1] * (x.dim() - 2)))
+            field_at += count
+            fields = _as_fields(part, count) if kind == "vector" else part.unsqueeze(2)
+            length = torch.sqrt(fields.pow(2).sum(2) + 1e-12)
+            scaled = fields * (F.relu(length - threshold) / length).unsqueeze(2)
+            out.append(scaled.reshape(part.shape))
+        return torch.cat(out, 1) if len(out) > 1 else out[0]
 
 
 class InvariantLengths(torch.nn.Module):
@@ -218,16 +240,16 @@ class InvariantLengths(torch.nn.Module):
 
     def __init__(self, blocks):
         super().__init__()
-        self.blocks = tuple(blocks)
+        self.runs = segments(blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = x.split([block_dim(b) * b[2] for b in self.blocks], dim=1)
         out = []
-        for block, part in zip(self.blocks, parts):
-            if block[:2] == (0, 1):
+        for kind, start, width, count in self.runs:
+            part = x.narrow(1, start, width)
+            if kind == "scalar":
                 out.append(part)
-                continue
-            count, dim = block[2], block_dim(block)
-            fields = part.reshape(part.shape[0], count, dim, *part.shape[2:])
-            out.append(torch.sqrt(fields.pow(2).sum(dim=2) + 1e-12))
-        return torch.cat(out, dim=1)
+            elif kind == "vector":
+                out.append(torch.sqrt(_as_fields(part, count).pow(2).sum(2) + 1e-12))
+            else:
+                out.append(torch.sqrt(part.pow(2) + 1e-12))
+        return torch.cat(out, 1) if len(out) > 1 else out[0]

@@ -12,6 +12,8 @@ from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
 from .hardware import Hardware
 from .scale import SCALE_KERNEL, scale_kernel_reason, scale_reason
+from ..groups.circle import ring_frequency
+from ..ir.steerable import MAX_FREQUENCIES
 from .sizing import (DEFAULT_DEPTH, DEFAULT_IMAGE_SIZE, _fit_budget, _replace, choose_architecture, halvings,
                      invariant_group_pooling, plain_channels)
 
@@ -334,16 +336,17 @@ def steerable_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | 
     else:
         kernels = (STEERABLE_KERNEL,) * depth
         reasons["kernel"] = (f"{STEERABLE_KERNEL} everywhere: rings at 1 and 2 pixels carry circular harmonics up "
-                             "to 2 and 4; 3x3 filters hold one ring")
+                             "to 1 and 3; 3x3 filters hold one ring")
     outer = (min(kernels) - 1) // 2
     if hints.frequencies is not None:
         frequencies = hints.frequencies
         reasons["frequencies"] = "frequencies hint"
     else:
-        frequencies = max(1, min(DEFAULT_FREQUENCIES, 2 * outer - 1))
+        top = ring_frequency(outer, MAX_FREQUENCIES)
+        frequencies = max(1, min(DEFAULT_FREQUENCIES, top))
         reasons["frequencies"] = (f"{frequencies}: fields of frequencies 0..{frequencies}; the smallest kernel's "
-                                  f"outer ring (radius {outer}) resolves harmonics up to {2 * outer}, and "
-                                  "frequency m couples to n through harmonics |m - n| and m + n")
+                                  f"outer ring (radius {outer}) carries harmonics up to {top}, and frequency m "
+                                  "couples to n through harmonics |m - n| and m + n")
     if hints.nonlinearity is not None:
         nonlinearity, reasons["nonlinearity"] = hints.nonlinearity, "nonlinearity hint"
     else:
