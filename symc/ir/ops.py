@@ -340,6 +340,19 @@ class FieldActivation(Op):
 
 
 @op
+class WeightedDirections(Op):
+    name = "weighted_directions"
+
+    def cost(self, data, inp, out, costing) -> Cost:
+        return Cost(6 * numel(inp.shape()), "softmax-weighted mean", "frequency-1 fields averaged with invariant "
+                    "weights that move with the image: turns with it, and does not cancel as a plain mean does")
+
+    def code(self, data, writer) -> list[str]:
+        writer.use("WeightedDirections")
+        return [f"WeightedDirections({irreps_text(data['in_irreps'])}, {data['out_fields']}, HARMONICS, RINGS[1])"]
+
+
+@op
 class InvariantLengths(Op):
     name = "invariant_lengths"
 

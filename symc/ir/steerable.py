@@ -163,10 +163,8 @@ def _add_head(b: GraphBuilder, group: CircleGroup, trunk: str, irreps, size, arc
                      params=conv_params(group, lengths, out, 1, arch.frequencies))
     elif kind == "orientation":
         out = ((CircleIrrep(1), k),)
-        node = b.add("steer_conv", trunk, _field_type(group, out, size), in_irreps=irreps, out_irreps=out,
-                     kernel=1, frequencies=arch.frequencies,
-                     params=conv_params(group, irreps, out, 1, arch.frequencies))
-        node = b.add("global_pool", node, _field_type(group, out, ()), mode="mean", params=0)
+        node = b.add("weighted_directions", trunk, _field_type(group, out, ()), in_irreps=irreps, out_fields=k,
+                     params=conv_params(group, irreps, out, 1, arch.frequencies) + fields * k + k)
     else:  # pragma: no cover - analyze_steerable refuses other kinds first
         raise ValueError(kind)
     b.add("output", node, b.graph.nodes[node]["out"], index=index, kind=kind, params=0)

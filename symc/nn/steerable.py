@@ -253,3 +253,26 @@ class InvariantLengths(torch.nn.Module):
             else:
                 out.append(torch.sqrt(part.pow(2) + 1e-12))
         return torch.cat(out, 1) if len(out) > 1 else out[0]
+
+
+class WeightedDirections(torch.nn.Module):
+    """Orientation outputs of SO(2)/O(2) models: (B, channels, H, W) -> (B, k * 2), k frequency-1 vectors.
+
+    Each output is a weighted mean over positions of a frequency-1 field made by a 1x1 steerable conv, with weights
+    a softmax over positions of invariant logits (a 1x1 conv of the field lengths). The weights move with the image
+    and the vectors turn with it, so the result turns as a frequency-1 field does; a plain mean of vectors would
+    mostly cancel, leaving outputs too small to point anywhere reliably.
+    """
+
+    def __init__(self, in_blocks, k: int, harmonics, rings):
+        super().__init__()
+        self.lengths = InvariantLengths(in_blocks)
+        fields = sum(block[2] for block in in_blocks)
+        self.logits = torch.nn.Conv2d(fields, k, 1)
+        self.vectors = SteerableConv(in_blocks, ((1, 1, k),), 1, harmonics, rings)
+        self.k = k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights = torch.softmax(self.logits(self.lengths(x)).flatten(2), dim=-1)      # (B, k, H*W)
+        vectors = self.vectors(x).reshape(x.shape[0], self.k, 2, -1)                    # (B, k, 2, H*W)
+        return (vectors * weights.unsqueeze(2)).sum(-1).flatten(1)

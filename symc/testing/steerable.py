@@ -21,9 +21,13 @@ from .image import _Model, _spread, image_sizes
 from .inputs import BlobScene, comparison_mask, white_noise
 from .report import Report, Row
 
-ANGLE_TOLERANCE = 0.1
-"""Rotations by random angles, every output. Worst rows of compiled SO(2)/O(2) models (32x32 and 33x33, batch 4,
-seeds 0-7): 0.01-0.05; plain CNNs 0.2-1.0; C8 models 0.07-0.25; C16 0.05-0.2 (see docs/benchmarks.md §12)."""
+ANGLE_TOLERANCE = {"invariant": 0.15, "equivariant": 0.3, "orientation": 0.6}
+"""Rotations by random angles, per output kind. Worst rows of compiled 4-layer SO(2)/O(2) models (24x24 to 33x33,
+batch 4, seeds 0-7): invariant 0.01-0.08 (the planner's default widths 0.01-0.05), against plain CNNs 0.2-0.9 and
+C8/C16 models 0.05-0.10 (docs/benchmarks.md §12); scalar maps 0.04-0.13 (the expected map is itself resampled
+bilinearly); orientation vectors 0.08-0.50 (a frequency-1 summary of a scene is small beside its local features;
+shallower and narrower models scatter more). The last two are those of image.py's
+approximate rows, whose populations they share; a vector turned the wrong way scores 1 to 2."""
 RANDOM_ANGLES = 8
 """Random rotations per size (and as many mirrored ones for O(2))."""
 OUTPUTS = ("invariant", "equivariant", "orientation")
@@ -119,7 +123,8 @@ def _rows(model: _ContinuousModel, group: CircleGroup, x: torch.Tensor, elements
     exact = elements[0].exact
 
     def row(name: str, output: int | None, error: float, note: str = "") -> Row:
-        tolerance = EXACT_TOLERANCE if exact else ANGLE_TOLERANCE
+        kind = model.outputs[output].kind if output is not None else "invariant"
+        tolerance = EXACT_TOLERANCE if exact else ANGLE_TOLERANCE[kind]
         return Row(size, name, output, error, tolerance, exact, error <= tolerance, note)
 
     def masked(t: torch.Tensor, kind: str) -> torch.Tensor:
@@ -161,7 +166,8 @@ def _header(spec, group: CircleGroup, sizes, batch: int, seed: int, dtype: torch
         f"exact elements (multiples of 90 degrees{mirrors}): white-noise inputs, tolerance {EXACT_TOLERANCE:g}",
         f"random angles ({RANDOM_ANGLES} per size{', as many mirrored' if group.mirrors else ''}): smooth blob "
         "scenes inside the inscribed disk, redrawn rotated; scalar maps compared inside the disk, orientation "
-        f"outputs turned by the frequency-1 representation; tolerance {ANGLE_TOLERANCE:g}",
+        "outputs turned by the frequency-1 representation; tolerance "
+        + ", ".join(f"{value:g} {kind}" for kind, value in ANGLE_TOLERANCE.items()),
     ]
     if spec.translation:
         lines.append("not tested: translations (rotations and mirrors are about the image centre)")
