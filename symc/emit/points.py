@@ -66,7 +66,7 @@ def irreps_name(graph, chain) -> str:
 def irreps_code(graph, heads, indices, used: set[str]) -> tuple[list[str], str]:
     """The constructor lines of the irreps heads, and the constants they read: the solid harmonics and the
     Clebsch-Gordan couplings of the degrees they use, in e3nn's basis (symc.groups.o3)."""
-    used.add("IrrepsHead")
+    used.update({"IrrepsHead", "symmetric_matrix"})  # the helper: '1x0e+1x2e' as a symmetric 3x3 matrix
     lines, degrees, coupled = [], set(), set()
     for i in sorted(indices):
         data = graph.nodes[heads[i][0]]

@@ -7,6 +7,8 @@ in 2D, signed volumes det[x_i - c, x_j - c, u] in 3D with u a moment vector of t
 Coordinates are updated along differences x_i - x_j (and, without translations, along x_i itself), so they move with
 the points.
 """
+import math
+
 import torch
 
 from .attention import ACTIVATION_MODULES
@@ -142,7 +144,7 @@ def solid_harmonics(v: torch.Tensor, degree: int, coefficients: torch.Tensor) ->
     for a in range(degree, -1, -1):
         for b in range(degree - a, -1, -1):
             columns.append(px[a] * py[b] * pz[degree - a - b])
-    return torch.stack(columns, dim=-1) @ coefficients.to(v.dtype).t()
+    return torch.stack(columns, dim=-1) @ coefficients.to(device=v.device, dtype=v.dtype).t()
 
 
 class IrrepBlock(torch.nn.Module):
@@ -166,8 +168,10 @@ class IrrepBlock(torch.nn.Module):
         natural = parity == (-1) ** degree
         self.kind = (0 if natural else 3) if degree == 0 else (1 if natural else 2)
         self.weights = torch.nn.Linear(width, copies * channels)
-        self.register_buffer("harmonics", torch.tensor(harmonics if degree > 0 else [[1.0]]), persistent=False)
-        self.register_buffer("coupling", torch.tensor(coupling if self.kind == 2 else [[[0.0]]]), persistent=False)
+        # float64 constants, neither parameters nor buffers: `.float()` or `.half()` cannot round them, and each use
+        # casts them to the input's dtype and device
+        self.harmonics = torch.tensor(harmonics if degree > 0 else [[1.0]], dtype=torch.float64)
+        self.coupling = torch.tensor(coupling if self.kind == 2 else [[[0.0]]], dtype=torch.float64)
 
     def forward(self, h: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         if self.kind == 0:
@@ -176,7 +180,7 @@ class IrrepBlock(torch.nn.Module):
             t = solid_harmonics(a, self.degree, self.harmonics)
         elif self.kind == 2:
             t = torch.einsum("...i,...j,ijk->...k", solid_harmonics(a, self.degree, self.harmonics), b,
-                             self.coupling.to(a.dtype))
+                             self.coupling.to(device=a.device, dtype=a.dtype))
         else:
             t = (a * torch.cross(b, c, dim=-1)).sum(dim=-1, keepdim=True)
         w = self.weights(h).view(h.shape[0], h.shape[1], self.copies, self.channels)
@@ -221,3 +225,16 @@ class IrrepsHead(torch.nn.Module):
             parts.append(block(h, a, b, c))
         out = torch.cat(parts, dim=-1)
         return out.mean(dim=1) if self.per_cloud else out
+
+
+def symmetric_matrix(y: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3): the symmetric matrix of a '1x0e+1x2e' vector y (..., 6) in e3nn's basis, which moves as
+    R M R^T when y moves as D(R) y: M = y_0 I / sqrt(3) + sum_m y_(1+m) Q_m, the Q_m orthonormal and traceless with
+    v^T Q_m v proportional to Y^2_m(v). Its inverse: y_0 = tr M / sqrt(3), y_1 = sqrt(2) M_xz, y_2 = sqrt(2) M_xy,
+    y_3 = (2 M_yy - M_xx - M_zz) / sqrt(6), y_4 = sqrt(2) M_yz, y_5 = (M_zz - M_xx) / sqrt(2)."""
+    s2, s3, s6 = math.sqrt(2.0), math.sqrt(3.0), math.sqrt(6.0)
+    a, xz, xy, c, yz, d = y.unbind(dim=-1)
+    rows = [torch.stack([a / s3 - c / s6 - d / s2, xy / s2, xz / s2], dim=-1),
+            torch.stack([xy / s2, a / s3 + 2 * c / s6, yz / s2], dim=-1),
+            torch.stack([xz / s2, yz / s2, a / s3 - c / s6 + d / s2], dim=-1)]
+    return torch.stack(rows, dim=-2)
