@@ -119,6 +119,8 @@ class _Checks:
                 self.fail(key, f"a second {OUTPUT_NAMES[output.kind]} output: '{written}' and "
                                f"'{self.written(earlier)}' ({self.place(earlier)}); give each kind of output once")
             first_of_kind[output.kind] = key
+            if output.kind in IRREPS:
+                self.irreps(key, written, output)
             if output.kind == "vector" and output.kind not in outputs:
                 self.fail(key, f"'{written}' gives vectors that turn with the points: it is for point clouds, "
                                f"not {with_article(domain)}")
@@ -128,8 +130,6 @@ class _Checks:
                                "input")
             if output.kind == "orientation" and output.kind not in outputs:
                 self.fail(key, f"'{written}' is for images, not {with_article(domain)}")
-            if output.kind in IRREPS:
-                self.irreps(key, written, output)
             if output.kind == "orientation" and not any(f.kind in PLANE + ("hue",) for f in self.spec.symmetry):
                 self.fail(key, f"'{written}' needs a rotation or mirror group to tell orientations apart "
                                "('rotation N', 'D<N>' or 'flip'), or 'hue N' to tell hue shifts apart")
