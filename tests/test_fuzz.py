@@ -167,6 +167,7 @@ class SpecDraft:
         self.plane = False                    # a rotation or mirror group (orientation outputs need one)
         self.right_angles = True              # every element maps pixel grids onto themselves
         self.order = 1
+        self.o3 = False                       # 3-D points with a rotation group (irreps outputs need both)
 
 
 def image_domain(rng, draft: SpecDraft, tiny: bool) -> None:
@@ -268,6 +269,7 @@ def point_cloud_domain(rng, draft: SpecDraft, tiny: bool) -> None:
     rigid = rng.choice(["", "E", "SE", "O", "SO"])
     if rigid:
         draft.factors.append(cased(rng, f"{rigid}({dim})"))
+    draft.o3 = bool(rigid) and dim == 3
     if rigid not in ("E", "SE"):
         if rng.flip():
             draft.factors.append(cased(rng, "translation"))
@@ -291,13 +293,16 @@ def graph_domain(rng, draft: SpecDraft, tiny: bool) -> None:
 DOMAINS = {"image": image_domain, "volume": volume_domain, "sequence": sequence_domain, "set": set_domain,
            "point cloud": point_cloud_domain, "graph": graph_domain}
 OUTPUT_KINDS = {"image": ["invariant", "equivariant", "fields", "orientation"],
-                "point cloud": ["invariant", "equivariant", "vector"]}
+                "point cloud": ["invariant", "equivariant", "vector", "irreps"]}
+IRREPS = ["1x0e + 1x1o + 1x2e", "2x1e", "1x2e + 1x3o", "1o + 2e", "0o", "1x4e", "1x5o"]  # 5o: not supported
 
 
 def outputs(rng, draft: SpecDraft, tiny: bool) -> None:
     kinds = list(OUTPUT_KINDS.get(draft.domain, ["invariant", "equivariant"]))
     if not draft.plane and "orientation" in kinds:
         kinds.remove("orientation")
+    if not draft.o3 and "irreps" in kinds:
+        kinds.remove("irreps")
     chosen = rng.subset(kinds, 1 if tiny else 0, 3)
     for kind in chosen:
         size = rng.randint(1, 4) if tiny else count(rng, 1, 12)
@@ -311,6 +316,8 @@ def outputs(rng, draft: SpecDraft, tiny: bool) -> None:
             written = ["equivariant", "output", number(rng, size), rng.choice(["fields", "field"])]
         elif kind == "orientation":
             written = ["orientation", "output"] + ([number(rng, size)] if rng.flip() else [])
+        elif kind == "irreps":
+            written = ["equivariant", "output", rng.choice(IRREPS)] + (["per", "cloud"] if rng.flip() else [])
         else:
             written = ["equivariant", "vector", "output"]
         draft.outputs.append(spaced(rng, *[cased(rng, w) if w.isalpha() else w for w in written]))
@@ -592,7 +599,7 @@ def example_inputs(spec, generator: torch.Generator) -> tuple[tuple, dict]:
 
 def expected_shape(spec, output, sizes: dict, order: int) -> tuple[int, ...]:
     batch, k = sizes["B"], output.size
-    if output.kind == "invariant":
+    if output.kind in ("invariant", "cloud irreps"):
         return (batch, k)
     if output.kind == "vector":
         return (batch, sizes["N"], sizes["D"])

@@ -1,6 +1,7 @@
 """Source for point-cloud models forward(pos, features=None): embedded invariants, EGNN layers, heads."""
 from __future__ import annotations
 
+from ..groups.o3 import clebsch_gordan, harmonic_coefficients, natural
 from ..plan.plan import Plan
 from .common import assemble, model_class, returns, token_heads
 from .grid import chains
@@ -21,7 +22,16 @@ def emit_point_source(plan: Plan) -> str:
             f'about_origin={d["about_origin"]}, activation="{d["activation"]}"),' for d in layers]
     lines = [f"        self.embed = torch.nn.Linear({embed['in_features']}, {embed['out_features']})",
              "        self.layers = torch.nn.ModuleList([\n" + "\n".join(rows) + "\n        ])"]
-    head_lines, expressions = token_heads(plan, trunk, heads, "{}", "", used)
+    irreps_heads = {i for i, chain in enumerate(heads) if graph.nodes[chain[0]]["op"] == "irreps_head"}
+    head_lines, expressions = token_heads(plan, trunk, [c for i, c in enumerate(heads) if i not in irreps_heads],
+                                          "{}", "", used)
+    constants = ""
+    if irreps_heads:
+        irreps_lines, constants = irreps_code(graph, heads, irreps_heads, used)
+        head_lines += irreps_lines
+        others = iter(expressions)
+        expressions = [f"self.{irreps_name(graph, heads[i])}(h, rel)" if i in irreps_heads else next(others)
+                       for i in range(len(heads))]
     dim, channels = spec.domain.dim, spec.domain.channels
     if symmetry.rigid:
         invariants = "rel.pow(2).sum(dim=-1, keepdim=True)  # squared distance to the centre: invariant"
@@ -46,4 +56,38 @@ def emit_point_source(plan: Plan) -> str:
         "        for layer in self.layers:\n"
         "            h, x = layer(h, x, signs)\n"
         + returns(expressions))
-    return assemble(plan, "", used, model)
+    return assemble(plan, constants, used, model)
+
+
+def irreps_name(graph, chain) -> str:
+    return "cloud_irreps_head" if graph.nodes[chain[0]]["per_cloud"] else "irreps_head"
+
+
+def irreps_code(graph, heads, indices, used: set[str]) -> tuple[list[str], str]:
+    """The constructor lines of the irreps heads, and the constants they read: the solid harmonics and the
+    Clebsch-Gordan couplings of the degrees they use, in e3nn's basis (symc.groups.o3)."""
+    used.update({"IrrepsHead", "symmetric_matrix"})  # the helper: '1x0e+1x2e' as a symmetric 3x3 matrix
+    lines, degrees, coupled = [], set(), set()
+    for i in sorted(indices):
+        data = graph.nodes[heads[i][0]]
+        irreps = tuple(tuple(term) for term in data["irreps"])
+        degrees.update(l for _, l, _ in irreps if l > 0)
+        coupled.update(l for _, l, p in irreps if l > 0 and not natural(l, p))
+        lines.append(f"        self.{irreps_name(graph, heads[i])} = IrrepsHead({data['in_features']}, "
+                     f"{data['channels']}, {list(irreps)!r}, per_cloud={data['per_cloud']}, harmonics=HARMONICS, "
+                     f'couplings=COUPLINGS, activation="{data["activation"]}")')
+    harmonics = ",\n".join(f"    {l}: {_nested(harmonic_coefficients(l))}" for l in sorted(degrees))
+    couplings = ",\n".join(f"    {l}: {_nested(clebsch_gordan(l, 1, l))}" for l in sorted(coupled))
+    constants = ("# Real solid harmonics in e3nn's basis (component normalization): HARMONICS[l][l + m] holds Y^l_m's\n"
+                 "# coefficients in the monomials x^a y^b z^c of degree l, a from l down to 0, then b from l - a down to 0.\n"
+                 f"HARMONICS = {{\n{harmonics}\n}}\n"
+                 "# Couplings of degrees l x 1 -> l (e3nn's wigner_3j(l, 1, l) up to sign): unnatural parities.\n"
+                 + (f"COUPLINGS = {{\n{couplings}\n}}" if couplings else "COUPLINGS = {}"))
+    return lines, constants
+
+
+def _nested(array) -> str:
+    """A numpy array as nested lists of floats, exactly (repr round-trips)."""
+    if array.ndim == 1:
+        return "[" + ", ".join(repr(float(v)) for v in array) + "]"
+    return "[" + ", ".join(_nested(row) for row in array) + "]"

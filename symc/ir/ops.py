@@ -367,3 +367,4 @@ class InvariantLengths(Op):
 for _name in ("embed", "attention", "deepsets", "message_passing", "egnn", "set_pool", "element_linear",
               "vector_head"):
     token_op(_name)
+token_op("irreps_head")  # irreps of O(3) for point clouds

@@ -4,6 +4,7 @@ from __future__ import annotations
 import networkx as nx
 
 from ..groups import TrivialGroup
+from ..groups.o3 import natural, parse_irreps
 from ..groups.rigid import rigid_motions
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
@@ -63,9 +64,44 @@ def build_point_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
                          algorithm="displacement",
                          reason="updated minus input coordinates: turns with the points, ignores translations")
             b.add("output", head, b.graph.nodes[head]["out"], index=index, kind="vector", params=0)
+        elif output.kind in ("irreps", "cloud irreps"):
+            add_irreps_head(b, trunk, width, size, arch, index, output)
         else:
             add_token_head(b, trunk, width, size, arch, index, output.kind, output.size, "set_pool")
     return b.graph
+
+
+IRREP_CHANNELS = 8  # equivariant vectors per point and set in an irreps head
+
+
+def irreps_head_params(width: int, irreps, channels: int = IRREP_CHANNELS) -> int:
+    vectors = (2 * width + 1) * width + width + 2 * (width * 3 * channels + 3 * channels)
+    return vectors + sum(width * mul * channels + mul * channels for mul, _, _ in irreps)
+
+
+def add_irreps_head(b: GraphBuilder, trunk: str, width: int, size, arch: Architecture, index: int, output) -> None:
+    """Irreps of O(3) from the trunk's invariants and the coordinates: spherical harmonics of equivariant vectors
+    (natural parity) and their Clebsch-Gordan couplings with a second vector (unnatural parity)."""
+    b.stage = f"output{index}"
+    irreps = parse_irreps(output.irreps)
+    per_cloud = output.kind == "cloud irreps"
+    count = size[0]
+    parts = []
+    for _, l, p in irreps:
+        name = f"{l}{'e' if p == 1 else 'o'}"
+        parts.append(f"{name}: " + ("invariant" if (l, p) == (0, 1) else "triple products" if l == 0 else
+                                    "spherical harmonics" if natural(l, p) else
+                                    "cross products" if l == 1 else f"{l} x 1 -> {l} couplings"))
+    flops = 2 * count * count * ((2 * width + 1) * width + width * 3 * IRREP_CHANNELS) + \
+        2 * count * sum(width * mul * IRREP_CHANNELS + mul * IRREP_CHANNELS * (2 * l + 1) ** 2 for mul, l, _ in irreps)
+    head = b.add("irreps_head", trunk, b.scalars(output.size) if per_cloud else b.scalars(output.size, size),
+                 in_features=width, channels=IRREP_CHANNELS, irreps=irreps, per_cloud=per_cloud,
+                 activation=arch.activation, params=irreps_head_params(width, irreps), flops=flops,
+                 algorithm="spherical harmonics" + (", mean over points" if per_cloud else ""),
+                 reason=f"{output.irreps} in e3nn's basis from {IRREP_CHANNELS} x 3 equivariant vectors per point "
+                        f"({'; '.join(parts)})" + ("; the mean over points: invariant to their order" if per_cloud
+                                                   else ": moves with the points"))
+    b.add("output", head, b.graph.nodes[head]["out"], index=index, kind=output.kind, params=0)
 
 
 def analyze_point_cloud(spec: Spec) -> Symmetry:

@@ -7,6 +7,8 @@ in 2D, signed volumes det[x_i - c, x_j - c, u] in 3D with u a moment vector of t
 Coordinates are updated along differences x_i - x_j (and, without translations, along x_i itself), so they move with
 the points.
 """
+import math
+
 import torch
 
 from .attention import ACTIVATION_MODULES
@@ -122,3 +124,117 @@ def check_point_input(pos: torch.Tensor, features: torch.Tensor | None, dim: int
         if features.dim() != 3 or features.shape[:2] != pos.shape[:2] or features.shape[2] != channels:
             raise ValueError(f"expected features of shape (B, N, {channels}) = ({pos.shape[0]}, {pos.shape[1]}, "
                              f"{channels}), got {shape_text(features.shape)}")
+
+
+def solid_harmonics(v: torch.Tensor, degree: int, coefficients: torch.Tensor) -> torch.Tensor:
+    """(..., 2l + 1): the real solid harmonics of degree l of the vectors v (..., 3), in e3nn's basis.
+
+    `coefficients` (2l + 1, (l + 1)(l + 2) / 2) holds each component's coefficients in the monomials x^a y^b z^c of
+    degree l, listed with a from l down to 0, then b from l - a down to 0 (the generated file's HARMONICS). Powers
+    are products, so gradients stay finite at v = 0.
+    """
+    x, y, z = v[..., 0], v[..., 1], v[..., 2]
+    one = torch.ones_like(x)
+    px, py, pz = [one], [one], [one]
+    for _ in range(degree):
+        px.append(px[-1] * x)
+        py.append(py[-1] * y)
+        pz.append(pz[-1] * z)
+    columns = []
+    for a in range(degree, -1, -1):
+        for b in range(degree - a, -1, -1):
+            columns.append(px[a] * py[b] * pz[degree - a - b])
+    return torch.stack(columns, dim=-1) @ coefficients.to(device=v.device, dtype=v.dtype).t()
+
+
+class IrrepBlock(torch.nn.Module):
+    """`copies` copies of the irrep (l, p) per point, as (B, N, copies * (2l + 1)), from invariant features h and three
+    sets of equivariant vectors a, b, c (B, N, K, 3): sum_k w_ck(h) T_k with w a linear map of h and T_k
+
+    - 0e: 1 (an invariant);
+    - natural parity p = (-1)^l, l >= 1: Y^l(a_k), the solid harmonics of a vector;
+    - unnatural parity, l >= 1: the Clebsch-Gordan coupling of Y^l(a_k) with b_k to degree l (l = 1: a cross product);
+    - 0o: the triple product a_k . (b_k x c_k).
+
+    So T_k moves by D^l(R) under rotations and by p D^l(-R) under R with det -1: exactly the irrep (l, p).
+    """
+
+    def __init__(self, width: int, channels: int, copies: int, degree: int, parity: int,
+                 harmonics: list[list[float]], coupling: list[list[list[float]]]):
+        super().__init__()
+        self.copies = copies
+        self.channels = channels
+        self.degree = degree
+        natural = parity == (-1) ** degree
+        self.kind = (0 if natural else 3) if degree == 0 else (1 if natural else 2)
+        self.weights = torch.nn.Linear(width, copies * channels)
+        # float64 constants, neither parameters nor buffers: `.float()` or `.half()` cannot round them, and each use
+        # casts them to the input's dtype and device
+        self.harmonics = torch.tensor(harmonics if degree > 0 else [[1.0]], dtype=torch.float64)
+        self.coupling = torch.tensor(coupling if self.kind == 2 else [[[0.0]]], dtype=torch.float64)
+
+    def forward(self, h: torch.Tensor, a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        if self.kind == 0:
+            t = torch.ones_like(a[..., :1])
+        elif self.kind == 1:
+            t = solid_harmonics(a, self.degree, self.harmonics)
+        elif self.kind == 2:
+            t = torch.einsum("...i,...j,ijk->...k", solid_harmonics(a, self.degree, self.harmonics), b,
+                             self.coupling.to(device=a.device, dtype=a.dtype))
+        else:
+            t = (a * torch.cross(b, c, dim=-1)).sum(dim=-1, keepdim=True)
+        w = self.weights(h).view(h.shape[0], h.shape[1], self.copies, self.channels)
+        return torch.einsum("bnck,bnkm->bncm", w, t).reshape(h.shape[0], h.shape[1], -1)
+
+
+class IrrepsHead(torch.nn.Module):
+    """Irreps of O(3) in e3nn's basis and layout, per point (B, N, dim) or per cloud (B, dim, the mean over points),
+    from invariant features h (B, N, W) and the coordinates about the centre x (B, N, 3).
+
+    Each point gets 3 sets of K equivariant vectors v_ik = mean_j phi_k(h_i, h_j, |x_i - x_j|^2) (x_i - x_j)
+    + psi_k(h_i) x_i, rescaled by the invariant 1 / sqrt(1 + |v_ik|^2); the blocks (IrrepBlock) build each irrep
+    of `irreps` ((copies, l, p), in order) from them.
+    """
+
+    def __init__(self, width: int, channels: int, irreps: list[tuple[int, int, int]], per_cloud: bool,
+                 harmonics: dict[int, list[list[float]]], couplings: dict[int, list[list[list[float]]]],
+                 activation: str = "silu"):
+        super().__init__()
+        act = ACTIVATION_MODULES[activation]
+        self.channels = channels
+        self.per_cloud = per_cloud
+        self.edge = torch.nn.Sequential(torch.nn.Linear(2 * width + 1, width), act(),
+                                        torch.nn.Linear(width, 3 * channels))
+        self.own = torch.nn.Linear(width, 3 * channels)
+        self.blocks = torch.nn.ModuleList([
+            IrrepBlock(width, channels, copies, degree, parity, harmonics.get(degree, [[1.0]]),
+                       couplings.get(degree, [[[0.0]]]))
+            for copies, degree, parity in irreps])
+
+    def forward(self, h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        count = h.shape[1]
+        diff = x.unsqueeze(2) - x.unsqueeze(1)  # (B, N, N, 3): x_i - x_j
+        pair = torch.cat([h.unsqueeze(2).expand(-1, -1, count, -1), h.unsqueeze(1).expand(-1, count, -1, -1),
+                          diff.pow(2).sum(dim=-1, keepdim=True)], dim=-1)
+        v = torch.einsum("bijk,bijd->bikd", self.edge(pair), diff) / count + self.own(h).unsqueeze(-1) * x.unsqueeze(2)
+        v = v / (1.0 + v.pow(2).sum(dim=-1, keepdim=True)).sqrt()  # an invariant factor: bounded, smooth at 0
+        k = self.channels
+        a, b, c = v[:, :, :k], v[:, :, k:2 * k], v[:, :, 2 * k:]
+        parts: list[torch.Tensor] = []
+        for block in self.blocks:
+            parts.append(block(h, a, b, c))
+        out = torch.cat(parts, dim=-1)
+        return out.mean(dim=1) if self.per_cloud else out
+
+
+def symmetric_matrix(y: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3): the symmetric matrix of a '1x0e+1x2e' vector y (..., 6) in e3nn's basis, which moves as
+    R M R^T when y moves as D(R) y: M = y_0 I / sqrt(3) + sum_m y_(1+m) Q_m, the Q_m orthonormal and traceless with
+    v^T Q_m v proportional to Y^2_m(v). Its inverse: y_0 = tr M / sqrt(3), y_1 = sqrt(2) M_xz, y_2 = sqrt(2) M_xy,
+    y_3 = (2 M_yy - M_xx - M_zz) / sqrt(6), y_4 = sqrt(2) M_yz, y_5 = (M_zz - M_xx) / sqrt(2)."""
+    s2, s3, s6 = math.sqrt(2.0), math.sqrt(3.0), math.sqrt(6.0)
+    a, xz, xy, c, yz, d = y.unbind(dim=-1)
+    rows = [torch.stack([a / s3 - c / s6 - d / s2, xy / s2, xz / s2], dim=-1),
+            torch.stack([xy / s2, a / s3 + 2 * c / s6, yz / s2], dim=-1),
+            torch.stack([xz / s2, yz / s2, a / s3 - c / s6 + d / s2], dim=-1)]
+    return torch.stack(rows, dim=-2)

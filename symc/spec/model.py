@@ -29,7 +29,9 @@ FactorKind = Literal[
     "time reversal",
 ]
 
-OutputKind = Literal["invariant", "equivariant", "vector", "fields", "orientation"]
+OutputKind = Literal["invariant", "equivariant", "vector", "fields", "orientation",
+                     "irreps",          # point clouds: irreps of O(3) per point (B, N, dim)
+                     "cloud irreps"]    # the same per cloud (B, dim)
 
 
 class _Frozen(BaseModel):
@@ -54,7 +56,9 @@ class Factor(_Frozen):
 class Output(_Frozen):
     kind: OutputKind
     size: int = Field(default=1, ge=1)
-    """K: classes/values/channels/fields; for `vector` it is 1."""
+    """K: classes/values/channels/fields; for `vector` it is 1; for irreps the dimension."""
+    irreps: Optional[str] = None
+    """Irreps outputs: the irreps of O(3) in e3nn's canonical text, '1x0e+1x1o'."""
 
 
 class Hints(_Frozen):

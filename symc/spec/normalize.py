@@ -43,6 +43,8 @@ def factor_text(factor: Factor) -> str:
 def output_text(output: Output) -> str:
     if output.kind == "vector":
         return "equivariant vector output"
+    if output.kind in ("irreps", "cloud irreps"):
+        return f"equivariant output {output.irreps}" + (" per cloud" if output.kind == "cloud irreps" else "")
     if output.kind == "fields":
         return f"equivariant output {plural(output.size, 'field')}"
     return f"{output.kind} output {output.size}"

@@ -13,6 +13,7 @@ from .errors import SpecError
 from .grammar import parser
 from .model import Domain, Factor, Hints, Output, Spec
 from ..domains import domain as domain_plugin
+from ..groups.o3 import irreps_dim, irreps_text, parse_irreps
 from .normalize import with_article
 from .syntax import DOMAIN_WORDS, syntax_error
 from .validate import validate
@@ -187,6 +188,23 @@ class _Builder(Transformer):
 
     def orientation(self, meta, children):
         return self._output(meta, "orientation", children[0])
+
+    def irreps(self, meta, children):
+        terms, per_cloud = children
+        text = " + ".join(str(token) for token in terms)
+        try:
+            irreps = parse_irreps(text)
+        except ValueError as error:
+            bad = next((t for t in terms if str(t).lower() in str(error).lower()), terms[0])
+            raise SpecError(f"bad irreps in '{self._source(meta)}': {error}", bad.line, bad.column, self.text) from None
+        kind = "cloud irreps" if per_cloud is not None else "irreps"
+        return self._clause("output", Output(kind=kind, size=irreps_dim(irreps), irreps=irreps_text(irreps)), meta)
+
+    def irrep_sum(self, meta, children):
+        return children
+
+    def per_cloud(self, meta, children):
+        return True
 
     # ---------------------------------------------------------------- hints
     def depth(self, meta, children):

@@ -17,6 +17,7 @@ TERMINAL_WORDS = {
     "SHAPE": "a shape such as 1x28x28",
     "CYCLIC": "C<N>",
     "DIHEDRAL": "D<N>",
+    "IRREP": "an irrep such as 1x1o or 2e",
     "_SEP": "the end of the clause",        # a separator or the end of the spec, whichever the user writes
     "$END": "the end of the clause",
 }

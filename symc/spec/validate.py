@@ -7,6 +7,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from ..domains import domain as domain_plugin
+from ..groups.o3 import MAX_DEGREE, parse_irreps
 from .model import Spec
 from .normalize import domain_text, factor_text, hint_text, output_text, plural, with_article
 
@@ -32,6 +33,8 @@ OVERLAPS = {
 MAX_LAYERS = 1000
 OUTPUT_NAMES = {"invariant": "invariant", "equivariant": "equivariant", "vector": "vector",
                 "fields": "field", "orientation": "orientation"}
+OUTPUT_NAMES.update({"irreps": "per-point irreps", "cloud irreps": "per-cloud irreps"})
+IRREPS = ("irreps", "cloud irreps")
 
 
 def validate(spec: Spec, sources: dict[str, str] | None = None) -> None:
@@ -127,6 +130,8 @@ class _Checks:
                 self.fail(key, f"a second {OUTPUT_NAMES[output.kind]} output: '{written}' and "
                                f"'{self.written(earlier)}' ({self.place(earlier)}); give each kind of output once")
             first_of_kind[output.kind] = key
+            if output.kind in IRREPS:
+                self.irreps(key, written, output)
             if output.kind == "vector" and output.kind not in outputs:
                 self.fail(key, f"'{written}' gives vectors that turn with the points: it is for point clouds, "
                                f"not {with_article(domain)}")
@@ -140,6 +145,23 @@ class _Checks:
                 self.fail(key, f"'{written}' needs a rotation or mirror group to tell orientations apart "
                                "('rotation N', 'D<N>', 'SO(2)', 'O(2)' or 'flip'), or 'hue N' to tell hue shifts "
                                "apart")
+
+    def irreps(self, key: str, written: str, output):
+        """Irreps of O(3): 3-D point clouds with a rotation group, degrees this version builds."""
+        domain = self.spec.domain
+        if output.kind not in domain_plugin(domain.kind).outputs:
+            self.fail(key, f"'{written}' gives irreps of O(3), which turn with 3-D points: it is for point clouds, "
+                           f"not {with_article(domain.kind)}")
+        if domain.dim != 3:
+            self.fail(key, f"'{written}' gives irreps of O(3), but '{self.written('domain')}' has {domain.dim}-D "
+                           "points: irreps need 3-D points ('point cloud Nx3')")
+        if not any(f.kind in RIGID for f in self.spec.symmetry):
+            self.fail(key, f"'{written}' gives irreps of O(3), which need a rotation group to act on them: add "
+                           "'O(3)', 'SO(3)', 'E(3)' or 'SE(3)'")
+        high = max(l for _, l, _ in parse_irreps(output.irreps))
+        if high > MAX_DEGREE:
+            self.fail(key, f"'{written}' asks for degree {high}, which is not supported; supported: degrees up to "
+                           f"{MAX_DEGREE} (irreps 0e to {MAX_DEGREE}o)")
 
     def hints(self):
         hints = self.spec.hints

@@ -1,10 +1,12 @@
 """Point clouds: pos -> pos @ R.T + t with R in O(D) (det +1 only for SE/SO; t only when translations are in the
-group), and the same permutation of pos, features and every per-point output. Vector outputs move as v @ R.T."""
+group), and the same permutation of pos, features and every per-point output. Vector outputs move as v @ R.T, irreps
+outputs as y @ D(R).T with D(R) the block-diagonal Wigner matrices of e3nn's basis (symc.groups.o3)."""
 from __future__ import annotations
 
 import torch
 
 from symc.groups.actions import random_orthogonal
+from symc.groups.o3 import irreps_text, parse_irreps, representation
 from symc.groups.rigid import rigid_motions
 
 from .domains import tester_check, DomainTester, Move, identity_move, parse_sizes
@@ -12,6 +14,7 @@ from .domains import tester_check, DomainTester, Move, identity_move, parse_size
 DEFAULT_COUNTS = [(7,), (8,)]
 RANDOM_ELEMENTS = 3  # random rotations (and, for E/O, rotation-reflections) per size
 TRANSLATION_SCALE = 3.0
+IRREP_KINDS = ("irreps", "cloud irreps")
 
 
 class PointCloudTester(DomainTester):
@@ -20,6 +23,8 @@ class PointCloudTester(DomainTester):
         self.dim = spec.domain.dim
         motions = rigid_motions(spec.symmetry, self.dim)
         self.rigid, self.translation, self.reflections = motions.kind, motions.translations, motions.reflections
+        # irreps outputs (one per point, one per cloud at most): how each moves, from symc.groups.o3
+        self.irreps = {o.kind: parse_irreps(o.irreps) for o in spec.outputs if o.kind in IRREP_KINDS}
 
     def sizes(self, sizes):
         default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_COUNTS
@@ -42,11 +47,13 @@ class PointCloudTester(DomainTester):
             return tuple(t[:, perm] for t in moved) if perm is not None else moved
 
         def output(kind, y):
-            if kind == "invariant":
+            if kind in ("invariant", "cloud irreps") and (rotation is None or kind == "invariant"):
                 return y
             if kind == "vector" and rotation is not None:
                 y = y @ rotation.T
-            return y[:, perm] if perm is not None else y
+            if kind in IRREP_KINDS and rotation is not None:  # D(R) of e3nn's basis, parity included
+                y = y @ torch.from_numpy(representation(self.irreps[kind], rotation.numpy())).T
+            return y[:, perm] if perm is not None and kind != "cloud irreps" else y
 
         return Move(name, inputs, output)
 
@@ -77,7 +84,8 @@ class PointCloudTester(DomainTester):
 
     def expected_shape(self, kind, k, inputs):
         batch, count = inputs[0].shape[:2]
-        return {"invariant": (batch, k), "equivariant": (batch, count, k), "vector": (batch, count, self.dim)}[kind]
+        return {"invariant": (batch, k), "equivariant": (batch, count, k), "vector": (batch, count, self.dim),
+                "irreps": (batch, count, k), "cloud irreps": (batch, k)}[kind]
 
     def header(self):
         group = f"{self.rigid}({self.dim})" if self.rigid else "no rotations"
@@ -87,6 +95,11 @@ class PointCloudTester(DomainTester):
                                           f"pos @ R.T with {rotations}" if rotations else "",
                                           "pos + t" if self.translation else ""]))
         lines = [f"group: {group} with permutations", f"actions: {actions}; vector outputs v @ R.T"]
+        for kind, irreps in self.irreps.items():
+            where = "per cloud (not permuted)" if kind == "cloud irreps" else "per point"
+            lines.append(f"irreps output {irreps_text(irreps)} {where}: y @ D(R).T, D(R) = e3nn's "
+                         "Irreps.D_from_matrix(R)" + (" (parity p times D(-R) when det R = -1)" if self.reflections
+                                                      else "; rotations only: parity not claimed"))
         if not self.translation:
             lines.append("not tested: translations (not in the group: positions are about the origin)")
         return lines
