@@ -59,7 +59,7 @@ BAD_SPECS = [
     ("volume; rotation 4", 1, 9, "volumes use 'octahedral'"),
     ("sequence; flip", 1, 11, "sequences use 'translation', 'time reversal'"),
     ("point cloud; C4", 1, 14, "point clouds use 'permutation' and 'E(n)'"),
-    ("image; SE(2)", 1, 8, "'SE(2)' does not act on an image"),
+    ("image; SE(3)", 1, 8, "'SE(3)' moves 3-D space, but images are 2-D: write SE(2)"),
     ("point cloud 10x2; E(3)", 1, 19, "'E(3)' moves 3-D points, but 'point cloud 10x2' has 2-D points"),
     ("image; SO(3) discretized 8", 1, 8, "only 2-D groups can be discretized"),
     ("image 3x28x32; C4", 1, 16, "a 28x32 image is not square"),
