@@ -17,6 +17,6 @@ IMAGE = Domain(
         "architecture": "symc.plan.domains:image_architecture",
         "ir": "symc.ir.image:build_image_ir",
         "emit": "symc.emit.image:emit_image_source",
-        "tester": "symc.testing.image:check_image",
+        "tester": "symc.testing.steerable:check_image_model",
     },
 )

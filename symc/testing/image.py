@@ -52,9 +52,6 @@ def check_image(module: torch.nn.Module, spec, *, sizes: Sequence | None, batch:
                 dtype: torch.dtype) -> Report:
     """Rows for every size and element of the image group, and zoom rows with `scale N` (see symc.testing.check);
     SO(2) and O(2) have their own rows (symc.testing.steerable)."""
-    from .steerable import check_steerable, continuous_group  # it builds on this module's model runner
-    if spec.domain.kind == "image" and continuous_group(spec) is not None:
-        return check_steerable(module, spec, sizes=sizes, batch=batch, seed=seed, dtype=dtype)
     group = image_group(spec)
     sizes = image_sizes(spec, sizes)
     model = _Model(module, spec, group, dtype)

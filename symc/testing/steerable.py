@@ -17,7 +17,7 @@ from symc.groups.actions import rotate_by_interpolation
 from symc.groups.circle import CircleGroup, CircleIrrep, point_matrix
 
 from .common import EXACT_TOLERANCE, ModelError, _eval_mode, _rms, _spec_text
-from .image import _Model, _spread, image_sizes
+from .image import _Model, _spread, check_image, image_sizes
 from .inputs import BlobScene, comparison_mask, white_noise
 from .report import Report, Row
 
@@ -70,6 +70,13 @@ class _ContinuousModel(_Model):
         batch, _, height, width = input_shape
         return {"invariant": (batch, output.size), "equivariant": (batch, output.size, height, width),
                 "orientation": (batch, output.size, 2)}[output.kind]
+
+
+def check_image_model(module: torch.nn.Module, spec, **options) -> Report:
+    """The image domain's tester: these rows for SO(2) and O(2), symc.testing.image's for finite groups."""
+    if continuous_group(spec) is not None:
+        return check_steerable(module, spec, **options)
+    return check_image(module, spec, **options)
 
 
 def check_steerable(module: torch.nn.Module, spec, *, sizes, batch: int, seed: int, dtype: torch.dtype) -> Report:
