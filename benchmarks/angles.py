@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--angles", type=int, default=12)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--budget", default="48k")
+    parser.add_argument("--budget", default="48k", help="the params hint of every model; 'default': none")
     parser.add_argument("--models", default=",".join(name for name, _ in MODELS))
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
@@ -63,7 +63,8 @@ def main(argv=None) -> int:
     for name, group in MODELS:
         if name not in wanted:
             continue
-        spec = f"image 1x{args.size}x{args.size}; {group}invariant output 10; params {args.budget}"
+        budget = "" if args.budget == "default" else f"; params {args.budget}"
+        spec = f"image 1x{args.size}x{args.size}; {group}invariant output 10{budget}"
         compiled = symc.compile(spec)
         found = []
         for seed in range(args.seeds):

@@ -183,8 +183,8 @@ def test_a_model_invariant_to_quarter_turns_only_passes_right_angles_and_fails_t
 
 def test_a_relu_on_vector_channels_fails_at_right_angles():
     text = "image 1x29x29; SO(2); invariant output 4; widths 4,4; frequencies 2"
-    model = _break(text, "            out.append((_as_fields(part, count) * gate.unsqueeze(2)).reshape(part.shape)",
-                   "            out.append(F.relu(part)")
+    model = _break(text, "        return scale_fields(self.runs, x, torch.sigmoid(x.narrow(1, self.channels, self.gates)), "
+                         "F.relu)", "        return F.relu(x.narrow(1, 0, self.channels))")
     report = check(model, text)
     assert any(not row.ok and row.exact and row.element == "rot 90" for row in report.rows)
 

@@ -136,6 +136,23 @@ def _as_fields(part: torch.Tensor, fields: int) -> torch.Tensor:
     return part.reshape(part.shape[0], fields, 2, *part.shape[2:])
 
 
+def scale_fields(runs, x: torch.Tensor, factors, on_scalars) -> torch.Tensor:
+    """Every non-scalar field of `x` times its own factor (factors: (B or 1, fields, *grid or 1s), in field
+    order), scalar runs through `on_scalars`: a factor multiplies a field's channels alike, so it keeps the field's
+    representation."""
+    out, field_at = [], 0
+    for kind, start, width, count in runs:
+        part = x.narrow(1, start, width)
+        if kind == "scalar":
+            out.append(on_scalars(part))
+            continue
+        factor = factors.narrow(1, field_at, count)
+        field_at += count
+        out.append((_as_fields(part, count) * factor.unsqueeze(2)).reshape(part.shape) if kind == "vector"
+                   else part * factor)
+    return torch.cat(out, 1) if len(out) > 1 else out[0]
+
+
 class IrrepBatchNorm(torch.nn.Module):
     """Batch norm that keeps each irrep: scalars are centred and scaled as BatchNorm2d does; pseudoscalars and
     frequency-k fields are only divided by their running root-mean-square length and scaled per field (a shift or a
@@ -168,18 +185,13 @@ class IrrepBatchNorm(torch.nn.Module):
             else:
                 mean = self.running_square
             factor = (self.scale / torch.sqrt(mean + self.eps)).reshape(1, -1, *([1] * (x.dim() - 2)))
-        out, scalar_at, field_at = [], 0, 0
-        for run, part in zip(self.runs, parts):
-            kind, _, width, count = run
-            if kind == "scalar":
-                out.append(normed_scalars.narrow(1, scalar_at, width))
-                scalar_at += width
-                continue
-            f = factor.narrow(1, field_at, count)
-            field_at += count
-            out.append((_as_fields(part, count) * f.unsqueeze(2)).reshape(part.shape) if kind == "vector"
-                       else part * f)
-        return torch.cat(out, 1) if len(out) > 1 else out[0]
+        taken = [0]
+
+        def scalars_normed(part: torch.Tensor) -> torch.Tensor:  # the scalar runs, in order, from the one norm
+            width = part.shape[1]
+            taken[0] += width
+            return normed_scalars.narrow(1, taken[0] - width, width)
+        return scale_fields(self.runs, x, factor if others else None, scalars_normed)
 
 
 class GatedActivation(torch.nn.Module):
@@ -194,18 +206,7 @@ class GatedActivation(torch.nn.Module):
         self.channels = sum(run[2] for run in self.runs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gates = torch.sigmoid(x.narrow(1, self.channels, self.gates))
-        out, gate_at = [], 0
-        for kind, start, width, count in self.runs:
-            part = x.narrow(1, start, width)
-            if kind == "scalar":
-                out.append(F.relu(part))
-                continue
-            gate = gates.narrow(1, gate_at, count)
-            gate_at += count
-            out.append((_as_fields(part, count) * gate.unsqueeze(2)).reshape(part.shape) if kind == "vector"
-                       else part * gate)
-        return torch.cat(out, 1) if len(out) > 1 else out[0]
+        return scale_fields(self.runs, x, torch.sigmoid(x.narrow(1, self.channels, self.gates)), F.relu)
 
 
 class NormActivation(torch.nn.Module):

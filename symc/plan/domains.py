@@ -14,8 +14,8 @@ from .hardware import Hardware
 from .scale import SCALE_KERNEL, scale_kernel_reason, scale_reason
 from ..groups.circle import ring_frequency
 from ..ir.steerable import MAX_FREQUENCIES
-from .sizing import (DEFAULT_DEPTH, DEFAULT_IMAGE_SIZE, _fit_budget, _replace, choose_architecture, halvings,
-                     invariant_group_pooling, plain_channels)
+from .sizing import (DEFAULT_DEPTH, _fit_budget, _replace, choose_architecture, halvings,
+                     invariant_group_pooling, plain_channels, planning_size)
 
 DEFAULT_LENGTH = 256
 DEFAULT_ELEMENTS = 32
@@ -326,9 +326,7 @@ def steerable_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | 
     """Depth, widths (copies of each irrep), kernels, band limit, nonlinearity and pooling of an SO(2)/O(2) model."""
     hints = spec.hints
     reasons: dict[str, str] = {}
-    size = tuple(spec.domain.shape) if spec.domain.shape else DEFAULT_IMAGE_SIZE
-    reasons["input"] = ("size from the spec" if spec.domain.shape else
-                        f"any size works; costs assume {size[0]}x{size[1]}")
+    size = planning_size(spec, reasons)
     depth = _depth(spec, DEFAULT_DEPTH, reasons)
     if hints.kernel is not None:
         kernels = hints.kernel * depth if len(hints.kernel) == 1 else hints.kernel

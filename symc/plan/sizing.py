@@ -56,13 +56,19 @@ def halvings(size, depth: int, reasons: dict[str, str]) -> tuple[int, ...]:
     return tuple(range(first, first + count))
 
 
+def planning_size(spec: Spec, reasons: dict[str, str]) -> tuple[int, ...]:
+    """The image size costs are planned at: the spec's, else DEFAULT_IMAGE_SIZE (models take any size)."""
+    size = tuple(spec.domain.shape) if spec.domain.shape else DEFAULT_IMAGE_SIZE
+    reasons["input"] = ("size from the spec" if spec.domain.shape else
+                        f"any size works; costs assume {size[0]}x{size[1]}")
+    return size
+
+
 def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | None = None,
                         dtype: str = "float32") -> Architecture:
     hints = spec.hints
     reasons: dict[str, str] = {}
-    size = tuple(spec.domain.shape) if spec.domain.shape else DEFAULT_IMAGE_SIZE
-    reasons["input"] = ("size from the spec" if spec.domain.shape else
-                        f"any size works; costs assume {size[0]}x{size[1]}")
+    size = planning_size(spec, reasons)
 
     if hints.depth is not None:
         depth, reasons["depth"] = hints.depth, "depth hint"
