@@ -42,8 +42,7 @@ def errors(model: torch.nn.Module, size: int, batch: int, count: int, seed: int)
         spread = (y - y.mean(0)).pow(2).mean().sqrt()
         found = []
         for degrees in angles(count, generator):
-            matrix = torch.tensor(point_matrix(math.radians(degrees), False), dtype=torch.float64)
-            moved = BlobScene(scene.centres @ matrix.T, matrix @ scene.axes, scene.amplitudes)
+            moved = scene.transformed(point_matrix(math.radians(degrees), False))
             found.append(float((model(moved.render(size, size)) - y).pow(2).mean().sqrt() / spread))
     return found
 

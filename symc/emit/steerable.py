@@ -22,8 +22,8 @@ def circle_text(plan: Plan) -> str:
     group = plan.symmetry.group
     frequencies = plan.architecture.frequencies
     irreps = group.irreps(frequencies)
-    kernels = sorted({data["kernel"] for _, data in plan.graph.nodes(data=True) if data["op"] == "steer_conv"} |
-                     ({1} if any(d["op"] == "weighted_directions" for _, d in plan.graph.nodes(data=True)) else set()))
+    kernels = sorted({data["kernel"] for _, data in plan.graph.nodes(data=True)
+                      if data["op"] in ("steer_conv", "weighted_directions")})
     lines = [f"# The group {group.name}: irreps (frequency, sign) up to frequency {frequencies}. A field of frequency",
              "# k >= 1 is two channels (a, b) that a rotation by t turns by k*t; frequency 0 is a scalar (sign -1: a",
              "# pseudoscalar, which the mirror negates). The mirror reverses the columns and maps (a, b) to (a, -b).",

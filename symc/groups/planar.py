@@ -5,11 +5,12 @@ The single source of planar math: element (mirror, r, N) mirrors left-right firs
 """
 from __future__ import annotations
 
-from math import cos, lcm, pi, sin
+from math import lcm, pi
 from typing import Iterable
 
 from dataclasses import dataclass
 
+from .circle import point_matrix
 from .finite import Cyclic, FiniteGroup, _angle_text, _check_order, turn
 from .moves import GridMove, Matrix, compose_matrices, matrix_move
 
@@ -206,7 +207,4 @@ def position_matrix(group: PlanarGroup, i: int) -> tuple[tuple[float, float], tu
     t = 90 degrees (the pixel right of the centre moves up). Used to draw an analytically rotated test image.
     """
     mirror, r, n = group.spatial(i)
-    t = 2 * pi * r / n
-    c, s = cos(t), sin(t)
-    m = -1.0 if mirror else 1.0  # the mirror acts first: column v -> -v
-    return ((c, -s * m), (s, c * m))
+    return tuple(tuple(float(v) for v in row) for row in point_matrix(2 * pi * r / n, mirror))

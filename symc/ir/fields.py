@@ -8,6 +8,11 @@ from __future__ import annotations
 import math
 
 
+def halve(size: int) -> int:
+    """Spatial size after a symmetric down-sampling (see symc.nn.layers.SymmetricDownsample)."""
+    return (size + 1) // 2
+
+
 def split_width(width: int, fraction: float) -> tuple[int, int]:
     """(trivial, regular) fields of a layer of `width` fields."""
     if not fraction:

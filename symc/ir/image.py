@@ -7,17 +7,12 @@ from ..domains import domain as domain_plugin
 from ..groups import has_hue, image_group, is_exact, point_group
 from ..spec.model import Spec
 from ..spec.normalize import factor_text
-from .fields import mixed_conv_params, split_width
+from .fields import halve, mixed_conv_params, split_width
 from .graph import Architecture, GraphBuilder
 from .mixed import add_mixed_head, add_positions
 from .scale import add_scale_conv, add_scale_pool, check_scale, scale_exactness
 from .steerable import analyze_steerable, build_steerable_ir, is_continuous
 from .symmetry import Symmetry
-
-
-def halve(size: int) -> int:
-    """Spatial size after a symmetric down-sampling (see symc.nn.layers.SymmetricDownsample)."""
-    return (size + 1) // 2
 
 
 def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiGraph:

@@ -349,7 +349,7 @@ class WeightedDirections(Op):
 
     def code(self, data, writer) -> list[str]:
         writer.use("WeightedDirections")
-        return [f"WeightedDirections({irreps_text(data['in_irreps'])}, {data['out_fields']}, HARMONICS, RINGS[1])"]
+        return [f"WeightedDirections({irreps_text(data['in_irreps'])}, {data['out_fields']}, HARMONICS, RINGS[{data['kernel']}])"]
 
 
 @op

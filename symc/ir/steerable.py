@@ -12,6 +12,7 @@ import networkx as nx
 from ..groups.circle import CircleGroup, CircleIrrep, TRIVIAL, filter_basis
 from ..spec.model import Spec
 from ..spec.normalize import factor_text
+from .fields import halve
 from .graph import Architecture, GraphBuilder
 from .symmetry import Symmetry
 
@@ -50,16 +51,16 @@ def analyze_steerable(spec: Spec) -> Symmetry:
     for name, why in HINTS_REFUSED.items():
         if getattr(hints, name) not in (None, "none", "auto"):
             raise spec.error(f"hint.{name}", f"the '{name.replace('_', ' ')}' hint does not apply to {written}: {why}")
-    refused_values = {"pooling": ("max", "max pooling of fields that are not scalars does not commute with "
+    refused_values = {"pooling": (("max",), "max pooling of fields that are not scalars does not commute with "
                                          "rotations; use 'pooling avg' or leave it out"),
-                      "conv": ("fft", "steerable filters are small and assembled from their basis each step; "
+                      "conv": (("fft",), "steerable filters are small and assembled from their basis each step; "
                                       "use 'conv direct' or leave it out"),
-                      "boundary": ("circular", "wrapping around the edges does not commute with rotations "
+                      "boundary": (("circular",), "wrapping around the edges does not commute with rotations "
                                                "about the centre"),
-                      "norm": ("layer", "layer norm over all channels mixes the irreps; use 'norm batch' or "
-                                        "'norm none'")}
-    for name, (value, why) in refused_values.items():
-        if getattr(hints, name) == value or (name == "norm" and hints.norm == "group"):
+                      "norm": (("layer", "group"), "layer norm over all channels mixes the irreps; use 'norm batch' "
+                                                   "or 'norm none'")}
+    for name, (values, why) in refused_values.items():
+        if getattr(hints, name) in values:
             raise spec.error(f"hint.{name}", f"'{name} {getattr(hints, name)}' does not fit {written}: {why}")
     if hints.backbone not in (None, "conv"):
         raise spec.error("hint.backbone", f"backbone '{hints.backbone}' does not fit images; supported: conv")
@@ -104,10 +105,6 @@ def _field_type(group: CircleGroup, irreps, spatial):
     for irrep, n in irreps:
         counts[irrep] = counts.get(irrep, 0) + n
     return group.field_type(counts, spatial)
-
-
-def halve(size: int) -> int:
-    return (size + 1) // 2
 
 
 # ---------------------------------------------------------------- the IR
@@ -164,7 +161,7 @@ def _add_head(b: GraphBuilder, group: CircleGroup, trunk: str, irreps, size, arc
     elif kind == "orientation":
         out = ((CircleIrrep(1), k),)
         node = b.add("weighted_directions", trunk, _field_type(group, out, ()), in_irreps=irreps, out_fields=k,
-                     params=conv_params(group, irreps, out, 1, arch.frequencies) + fields * k + k)
+                     kernel=1, params=conv_params(group, irreps, out, 1, arch.frequencies) + fields * k + k)
     else:  # pragma: no cover - analyze_steerable refuses other kinds first
         raise ValueError(kind)
     b.add("output", node, b.graph.nodes[node]["out"], index=index, kind=kind, params=0)

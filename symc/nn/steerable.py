@@ -44,10 +44,6 @@ def block_dim(block) -> int:
     return 1 if block[0] == 0 else 2
 
 
-def block_channels(blocks) -> int:
-    return sum(block_dim(b) * b[2] for b in blocks)
-
-
 class SteerableConv(torch.nn.Module):
     """A convolution between two field types of irreps whose filters are steerable: rotating the input by any angle
     (and mirroring it, for O(2)) moves the output by the output's representation, up to the filters' sampling.
@@ -174,7 +170,7 @@ class IrrepBatchNorm(torch.nn.Module):
         normed_scalars = self.scalar_norm(torch.cat(scalars, 1) if len(scalars) > 1 else scalars[0]) \
             if scalars else None
         others = [(run, p) for run, p in zip(self.runs, parts) if run[0] != "scalar"]
-        squares = [(_as_fields(p, run[3]).pow(2).sum(2) if run[0] == "vector" else p.pow(2) * 2) / 2
+        squares = [_as_fields(p, run[3]).pow(2).sum(2) / 2 if run[0] == "vector" else p.pow(2)
                    for run, p in others]  # mean square per channel of each field
         if others:
             square = torch.cat(squares, 1)

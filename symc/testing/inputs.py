@@ -92,7 +92,11 @@ class BlobScene:
 
     def moved(self, group: PlanarGroup, element: int) -> "BlobScene":
         """The scene as group element `element` moves it (each blob's centre and axes)."""
-        matrix = torch.tensor(position_matrix(group, element), dtype=torch.float64)
+        return self.transformed(position_matrix(group, element))
+
+    def transformed(self, matrix) -> "BlobScene":
+        """The scene moved by a 2x2 matrix of centred (row, col) points (each blob's centre and axes)."""
+        matrix = torch.as_tensor(matrix, dtype=torch.float64)
         return BlobScene(self.centres @ matrix.T, matrix @ self.axes, self.amplitudes)
 
     def zoomed(self, factor: float) -> "BlobScene":

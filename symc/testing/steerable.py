@@ -105,14 +105,9 @@ def check_steerable(module: torch.nn.Module, spec, *, sizes, batch: int, seed: i
                                               dtype=torch.float64)
             others = [_Element(float(a), i >= RANDOM_ANGLES, False) for i, a in enumerate(angles)]
             scene = BlobScene.random(batch, spec.domain.channels, *size, generator)
-            rows += _rows(fine, group, scene.render(*size), others, lambda g: _moved_scene(scene, g).render(*size),
-                          size)
+            rows += _rows(fine, group, scene.render(*size), others,
+                          lambda g: scene.transformed(point_matrix(g.angle, g.mirrored)).render(*size), size)
     return Report(rows, header=_header(spec, group, sizes, batch, seed, dtype))
-
-
-def _moved_scene(scene: BlobScene, element: _Element) -> BlobScene:
-    matrix = torch.tensor(point_matrix(element.angle, element.mirrored), dtype=torch.float64)
-    return BlobScene(scene.centres @ matrix.T, matrix @ scene.axes, scene.amplitudes)
 
 
 def transform_output(group: CircleGroup, element: _Element, kind: str, y: torch.Tensor) -> torch.Tensor:
