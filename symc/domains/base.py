@@ -36,6 +36,8 @@ class Domain:
     """Coordinates per point the domain takes (point clouds: 2 or 3); empty for domains without points."""
     size_layout: str = ""
     """How the domain clause writes sizes, e.g. 'CxHxW' (named in size errors)."""
+    hints: frozenset[str] = frozenset()
+    """Hints (Hints fields) that only some domains take, and this one does: 'cutoff', 'sparse', ..."""
     positions: bool = True
     """Whether the data has positions that 'no translation' could refer to."""
     clause_text: Callable = field(default=None, compare=False, hash=False)

@@ -3,7 +3,10 @@ from .base import Domain, count_text
 
 
 def graph_clause(domain) -> str:
-    text = "graph" + (f" with {count_text(domain.channels, 'feature')}" if domain.channels != 1 else "")
+    text = "graph" + (f" with {count_text(domain.channels, 'feature')}"
+                      if domain.channels != 1 or domain.edge_channels else "")
+    if domain.edge_channels:
+        text += f" and {count_text(domain.edge_channels, 'edge feature')}"
     return text if domain.shape is None else f"{text} {count_text(domain.shape[0], 'node')}"
 
 
@@ -13,6 +16,7 @@ GRAPH = Domain(
     instead="graphs use 'permutation'",
     outputs=frozenset({"invariant", "equivariant"}),
     positions=False,
+    hints=frozenset({"sparse"}),
     clause_text=graph_clause,
     lowered=frozenset({"permutation"}),
     backbones=frozenset({"message passing"}),

@@ -16,6 +16,7 @@ POINT_CLOUD = Domain(
     backbones=frozenset({"message passing"}),
     clause_text=point_cloud_clause,
     point_dims=(2, 3),
+    hints=frozenset({"cutoff", "neighbours", "length_scale"}),
     size_layout="NxD",
     hooks={
         "symmetry": "symc.ir.points:analyze_point_cloud",

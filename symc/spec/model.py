@@ -46,6 +46,8 @@ class Domain(_Frozen):
     """Sizes as written: (H, W), (D, H, W), (L,), set/point cloud (N,), graph (N,) nodes; None = any size."""
     dim: Optional[int] = None
     """Point-cloud coordinate dimension D (2 or 3)."""
+    edge_channels: int = Field(default=0, ge=0)
+    """Graphs: E features per edge (0 = none); with them the graph is sparse, edges given as an edge index."""
 
 
 class Factor(_Frozen):
@@ -80,6 +82,14 @@ class Hints(_Frozen):
     """Band limit of continuous rotation groups on images: the highest irrep frequency features carry."""
     nonlinearity: Optional[Literal["gated", "norm"]] = None
     """How continuous-group image models act on fields that are not scalars."""
+    cutoff: Optional[float] = None
+    """Point clouds: neighbours are the points within this distance (in the positions' own units); sparse."""
+    neighbours: Optional[int] = None
+    """Point clouds: neighbours are the K nearest points (within the cutoff when both are given); sparse."""
+    length_scale: Optional[float] = None
+    """Point clouds: the distance the radial basis is scaled by when no cutoff sets it."""
+    sparse: Optional[bool] = None
+    """Graphs: edges given as an edge index (2, M) in PyG's flat layout rather than as a dense adjacency."""
     dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None
     target: Optional[str] = None
     batch: Optional[int] = None

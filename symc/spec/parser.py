@@ -107,9 +107,12 @@ class _Builder(Transformer):
                             shape=None if sizes[0] is None else sizes[:1], dim=sizes[1])
 
     def graph(self, meta, children):
-        features, nodes = children
+        features, edge_features, nodes = children
         shape = None if nodes is None else (self._count(nodes, "the number of nodes", meta),)
-        return self._domain(meta, kind="graph", channels=features or 1, shape=shape)
+        return self._domain(meta, kind="graph", channels=features or 1, shape=shape, edge_channels=edge_features or 0)
+
+    def edge_features(self, meta, children):
+        return self._count(children[0], "the number of edge features", meta)
 
     def shape(self, meta, children):
         if children[0].type == "SHAPE":   # one token such as `1 x 28 x 28`: split it, keeping each size's column
@@ -254,6 +257,18 @@ class _Builder(Transformer):
     nonlinearity = _choice("nonlinearity")
     del _choice
 
+    def cutoff(self, meta, children):
+        return self._hint(meta, "cutoff", self._distance(children[0], "the cutoff", meta))
+
+    def neighbours(self, meta, children):
+        return self._hint(meta, "neighbours", self._count(children[0], "the number of neighbours", meta))
+
+    def length_scale(self, meta, children):
+        return self._hint(meta, "length_scale", self._distance(children[0], "the length scale", meta))
+
+    def sparse(self, meta, children):
+        return self._hint(meta, "sparse", True)
+
     def frequencies(self, meta, children):
         return self._hint(meta, "frequencies", self._count(children[0], "the number of frequencies", meta))
 
@@ -305,6 +320,14 @@ class _Builder(Transformer):
                             self.text)
         text = token.lower()
         return Fraction(text.rstrip("km")) * SUFFIXES.get(text[-1], 1)
+
+    def _distance(self, token: Token, what: str, meta) -> float:
+        """A length in the positions' units: any number above 0."""
+        value = self._number(token, meta)
+        if value <= 0 or value > MAX_COUNT:
+            raise SpecError(f"{what} must be above 0 (and at most {MAX_COUNT:,}), not {token}: "
+                            f"'{self._source(meta)}'", token.line, token.column, self.text)
+        return float(value)
 
     def _count(self, token: Token, what: str, meta) -> int:
         """A whole number, at least 1 (every size, count and order in the language is one)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from ..domains import domain as domain_plugin
+from ..domains import DOMAINS, domain as domain_plugin
 from ..groups.o3 import MAX_DEGREE, parse_irreps
 from .model import Spec
 from .normalize import domain_text, factor_text, hint_text, output_text, plural, with_article
@@ -35,6 +35,9 @@ OUTPUT_NAMES = {"invariant": "invariant", "equivariant": "equivariant", "vector"
                 "fields": "field", "orientation": "orientation"}
 OUTPUT_NAMES.update({"irreps": "per-point irreps", "cloud irreps": "per-cloud irreps"})
 IRREPS = ("irreps", "cloud irreps")
+# Hints that belong to some domains only (each plug-in lists the ones it takes), and what they are for.
+SCOPED_HINTS = {"cutoff": "the neighbourhoods of points", "neighbours": "the neighbourhoods of points",
+                "length_scale": "distances between points", "sparse": "edge lists"}
 
 
 def validate(spec: Spec, sources: dict[str, str] | None = None) -> None:
@@ -165,6 +168,14 @@ class _Checks:
 
     def hints(self):
         hints = self.spec.hints
+        plugin = domain_plugin(self.spec.domain.kind)
+        for name, purpose in SCOPED_HINTS.items():
+            if getattr(hints, name) is not None and name not in plugin.hints:
+                takers = " and ".join(sorted(p.plural for p in DOMAINS if name in p.hints))
+                instead = ("; point clouds become sparse with 'cutoff R' or 'neighbours K'"
+                           if name == "sparse" and "cutoff" in plugin.hints else "")
+                self.fail(f"hint.{name}", f"'{self.written(f'hint.{name}')}' is for {purpose} ({takers}), not "
+                                          f"{with_article(self.spec.domain.kind)}{instead}")
         if hints.width is not None and hints.widths is not None:
             later = self.later("hint.width", "hint.widths")
             other = "hint.widths" if later == "hint.width" else "hint.width"
