@@ -37,7 +37,7 @@ class Domain:
     size_layout: str = ""
     """How the domain clause writes sizes, e.g. 'CxHxW' (named in size errors)."""
     hints: frozenset[str] = frozenset()
-    """Hints (Hints fields) that only some domains take, and this one does: 'cutoff', 'sparse', ..."""
+    """Hints (Hints fields, or 'pooling sum') that only some domains take, and this one does: 'cutoff', 'sparse'."""
     positions: bool = True
     """Whether the data has positions that 'no translation' could refer to."""
     clause_text: Callable = field(default=None, compare=False, hash=False)

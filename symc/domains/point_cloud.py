@@ -1,10 +1,17 @@
-"""Point clouds (positions (B, N, D), features (B, N, C)): permutations, rotations, mirrors and translations."""
+"""Point clouds (positions (B, N, D), features (B, N, C); or, with a cutoff or neighbour count, PyG's flat layout
+pos (N, D), features (N, C), batch (N,)): permutations, rotations, mirrors and translations."""
 from .base import Domain, count_text
 
 
 def point_cloud_clause(domain) -> str:
     text = "point cloud" if domain.shape is None else f"point cloud {domain.shape[0]}x{domain.dim}"
     return text + (f" with {count_text(domain.channels, 'feature')}" if domain.channels else "")
+
+
+def is_sparse(spec) -> bool:
+    """Whether the spec asks for neighbourhoods (`cutoff R` or `neighbours K`): sparse models in PyG's flat layout
+    forward(pos (N, D), features (N, C), batch (N,)); without them every pair of points meets (B, N, D)."""
+    return spec.hints.cutoff is not None or spec.hints.neighbours is not None
 
 
 POINT_CLOUD = Domain(
@@ -16,13 +23,13 @@ POINT_CLOUD = Domain(
     backbones=frozenset({"message passing"}),
     clause_text=point_cloud_clause,
     point_dims=(2, 3),
-    hints=frozenset({"cutoff", "neighbours", "length_scale"}),
+    hints=frozenset({"cutoff", "neighbours", "length_scale", "pooling sum"}),
     size_layout="NxD",
     hooks={
         "symmetry": "symc.ir.points:analyze_point_cloud",
-        "architecture": "symc.plan.domains:point_cloud_architecture",
-        "ir": "symc.ir.points:build_point_ir",
-        "emit": "symc.emit.points:emit_point_source",
-        "tester": "symc.testing.points:check_point_cloud",
+        "architecture": "symc.plan.sparse_points:point_cloud_architecture",
+        "ir": "symc.ir.sparse_points:build_point_cloud_ir",
+        "emit": "symc.emit.sparse_points:emit_point_cloud_source",
+        "tester": "symc.testing.sparse_points:check_any_point_cloud",
     },
 )

@@ -76,14 +76,19 @@ def irreps_code(graph, heads, indices, used: set[str]) -> tuple[list[str], str]:
         lines.append(f"        self.{irreps_name(graph, heads[i])} = IrrepsHead({data['in_features']}, "
                      f"{data['channels']}, {list(irreps)!r}, per_cloud={data['per_cloud']}, harmonics=HARMONICS, "
                      f'couplings=COUPLINGS, activation="{data["activation"]}")')
+    return lines, irreps_code_constants(degrees, coupled)
+
+
+def irreps_code_constants(degrees: set[int], coupled: set[int]) -> str:
+    """HARMONICS and COUPLINGS: the solid harmonics of `degrees` and the l x 1 -> l couplings of `coupled`, in
+    e3nn's basis (symc.groups.o3)."""
     harmonics = ",\n".join(f"    {l}: {_nested(harmonic_coefficients(l))}" for l in sorted(degrees))
     couplings = ",\n".join(f"    {l}: {_nested(clebsch_gordan(l, 1, l))}" for l in sorted(coupled))
-    constants = ("# Real solid harmonics in e3nn's basis (component normalization): HARMONICS[l][l + m] holds Y^l_m's\n"
-                 "# coefficients in the monomials x^a y^b z^c of degree l, a from l down to 0, then b from l - a down to 0.\n"
-                 f"HARMONICS = {{\n{harmonics}\n}}\n"
-                 "# Couplings of degrees l x 1 -> l (e3nn's wigner_3j(l, 1, l) up to sign): unnatural parities.\n"
-                 + (f"COUPLINGS = {{\n{couplings}\n}}" if couplings else "COUPLINGS = {}"))
-    return lines, constants
+    return ("# Real solid harmonics in e3nn's basis (component normalization): HARMONICS[l][l + m] holds Y^l_m's\n"
+            "# coefficients in the monomials x^a y^b z^c of degree l, a from l down to 0, then b from l - a down to 0.\n"
+            f"HARMONICS = {{\n{harmonics}\n}}\n"
+            "# Couplings of degrees l x 1 -> l (e3nn's wigner_3j(l, 1, l) up to sign): unnatural parities.\n"
+            + (f"COUPLINGS = {{\n{couplings}\n}}" if couplings else "COUPLINGS = {}"))
 
 
 def _nested(array) -> str:

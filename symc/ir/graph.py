@@ -43,6 +43,14 @@ class Architecture:
     """How continuous-group models act on fields that are not scalars: 'gated' or 'norm' ('' otherwise)."""
     layout: str = ""
     """The input layout as forward takes it, e.g. '(B, 2, L)'; empty for images."""
+    cutoff: float = 0.0
+    """Sparse point clouds: neighbours within this distance (0: none given)."""
+    neighbours: int = 0
+    """Sparse point clouds: the k nearest neighbours (0: none given)."""
+    radial_range: float = 0.0
+    """Sparse point clouds: the distance the radial basis spans (the cutoff, or a multiple of the length scale)."""
+    edge_chunk: int = 0
+    """Sparse models: edges whose messages are computed at once, sized to the target's memory (0: dense)."""
     reasons: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

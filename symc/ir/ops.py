@@ -368,3 +368,6 @@ for _name in ("embed", "attention", "deepsets", "message_passing", "egnn", "set_
               "vector_head"):
     token_op(_name)
 token_op("irreps_head")  # irreps of O(3) for point clouds
+# sparse point clouds (symc/ir/sparse_points.py)
+for _name in ("neighbour_search", "point_embed", "interaction", "cloud_pool", "gated_vectors", "sparse_irreps_head"):
+    token_op(_name)

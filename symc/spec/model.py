@@ -71,7 +71,7 @@ class Hints(_Frozen):
     """One entry means every layer; several mean one per layer."""
     params: Optional[int] = None
     invariant_fraction: Optional[float] = None
-    pooling: Optional[Literal["max", "avg"]] = None
+    pooling: Optional[Literal["max", "avg", "sum"]] = None
     activation: Optional[Literal["relu", "gelu", "silu", "elu"]] = None
     norm: Optional[Literal["batch", "layer", "group", "none"]] = None
     backbone: Optional[Literal["conv", "attention", "deepsets", "message passing"]] = None

@@ -176,6 +176,11 @@ class _Checks:
                            if name == "sparse" and "cutoff" in plugin.hints else "")
                 self.fail(f"hint.{name}", f"'{self.written(f'hint.{name}')}' is for {purpose} ({takers}), not "
                                           f"{with_article(self.spec.domain.kind)}{instead}")
+        if hints.pooling == "sum" and "pooling sum" not in plugin.hints:
+            takers = " and ".join(sorted(p.plural for p in DOMAINS if "pooling sum" in p.hints))
+            self.fail("hint.pooling", f"'{self.written('hint.pooling')}' adds up the elements' outputs (extensive "
+                                      f"targets such as energies): it is for {takers}, not "
+                                      f"{with_article(self.spec.domain.kind)}; use 'pooling max' or 'pooling avg'")
         if hints.width is not None and hints.widths is not None:
             later = self.later("hint.width", "hint.widths")
             other = "hint.widths" if later == "hint.width" else "hint.width"

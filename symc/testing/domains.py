@@ -96,7 +96,9 @@ class _Runner:
         self.device = tensors[0].device if tensors else torch.device("cpu")
 
     def __call__(self, inputs: Inputs) -> tuple[torch.Tensor, ...]:
-        moved = tuple(t.to(device=self.device, dtype=self.dtype) for t in inputs)
+        # floating inputs in the dtype under test; indices (batch vectors, edge lists) keep their integer type
+        moved = tuple(t if t is None else t.to(device=self.device, dtype=self.dtype) if t.is_floating_point() else
+                      t.to(self.device) for t in inputs)  # None: an optional input left out
         try:
             result = self.module(*moved)
         except (Exception, SystemExit) as error:  # a model bug is a finding to report, not a crash
