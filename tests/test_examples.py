@@ -48,5 +48,5 @@ def test_fashion_equivariant_beats_cnn_on_rotated(tmp_path):
 def test_molecules_e3_beats_mlp_on_forces(tmp_path):
     need("ase", "matplotlib")
     result = run_quick("molecules", tmp_path)
-    assert "| E(3) (symc) | 100 |" in result.stdout
+    assert "| E(3) cutoff (symc) | 100 |" in result.stdout
     assert (tmp_path / "results-quick.png").stat().st_size > 0

@@ -27,7 +27,7 @@ BAD_SPECS = [
     ("image; hue 3 4", 1, 14, "unexpected number 4 in 'hue 3 4'"),
     ("image; depth 3 @", 1, 16, "unexpected character '@'"),
     ("image; depth -3", 1, 14, "negative number in 'depth -3'"),
-    ("image; pooling maximum", 1, 16, "unknown word 'maximum' in 'pooling maximum': expected 'avg' or 'max'"),
+    ("image; pooling maximum", 1, 16, "unknown word 'maximum' in 'pooling maximum': expected 'avg', 'max' or 'sum'"),
     ("image; params 1e5", 1, 15, "unknown word '1e5'"),
     ("image; S(5)", 1, 10, "unexpected number 5 in 'S(5)'"),
     ("image; C8 x", 1, 12, "'C8 x' is incomplete"),

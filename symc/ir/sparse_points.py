@@ -2,7 +2,7 @@
 [batch (N,)] -> neighbour search -> embedding -> PaiNN-style interactions over the edges -> heads.
 
 Features are invariant scalars h and equivariant vectors v per point; distances enter through a Bessel radial basis
-scaled by the radial range with a smooth envelope (docs/spec-language.md §8.7).
+scaled by the radial range with a smooth envelope (docs/spec-language.md §9.4).
 """
 from __future__ import annotations
 
