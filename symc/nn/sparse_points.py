@@ -88,8 +88,9 @@ class SparseInteraction(torch.nn.Module):
             vec = x[:, w:2 * w].unsqueeze(-1) * vj + x[:, 2 * w:3 * w].unsqueeze(-1) * u.unsqueeze(1)
             if self.handed:
                 vec = vec + x[:, 3 * w:].unsqueeze(-1) * turned(vj, u)
-            dh = dh.index_add(0, i, x[:, :w])
-            dv = dv.index_add(0, i, vec)
+            # index_put_ with accumulate, not index_add: on a busy CPU the threaded index_add stalls per call
+            dh = dh.index_put((i,), x[:, :w], accumulate=True)
+            dv = dv.index_put((i,), vec, accumulate=True)
         h = h + self.scale * dh
         v = v + self.scale * dv
         mixed = self.mix(v.transpose(1, 2)).transpose(1, 2)  # (N, 2W, D): channels mixed, coordinates untouched
