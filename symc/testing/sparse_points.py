@@ -12,13 +12,11 @@ import torch
 
 from symc.domains.point_cloud import is_sparse
 from symc.groups.actions import random_orthogonal
-from symc.groups.o3 import irreps_text, parse_irreps, representation
-from symc.groups.rigid import rigid_motions
+from symc.groups.o3 import irreps_text, representation
 
-from .domains import DomainTester, Move, identity_move, parse_sizes, tester_check
-from .points import IRREP_KINDS, TRANSLATION_SCALE, check_point_cloud
+from .domains import Move, identity_move, tester_check
+from .points import IRREP_KINDS, TRANSLATION_SCALE, PointCloudTester, check_point_cloud
 
-DEFAULT_COUNTS = [(6,), (9,)]
 RANDOM_ELEMENTS = 3
 PER_POINT = ("equivariant", "vector", "irreps")
 PER_CLOUD = ("invariant", "cloud irreps")
@@ -33,20 +31,14 @@ def check_any_point_cloud(module, spec, **options):
     return check_point_cloud(module, spec, **options)
 
 
-class SparsePointTester(DomainTester):
+class SparsePointTester(PointCloudTester):
+    """The dense tester's group and irreps bookkeeping, with flat-layout inputs and per-cloud moves."""
+
     def __init__(self, spec):
-        self.spec = spec
-        self.dim = spec.domain.dim
-        motions = rigid_motions(spec.symmetry, self.dim)
-        self.rigid, self.translation, self.reflections = motions.kind, motions.translations, motions.reflections
-        self.irreps = {o.kind: parse_irreps(o.irreps) for o in spec.outputs if o.kind in IRREP_KINDS}
+        super().__init__(spec)
         hints = spec.hints
         self.scale = SPREAD * (hints.cutoff if hints.cutoff is not None else
                                RANGE_PER_LENGTH * (hints.length_scale or 1.0))
-
-    def sizes(self, sizes):
-        default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_COUNTS
-        return parse_sizes(sizes, default, 1, "point counts N")
 
     def inputs(self, size, batch, generator):
         """`batch` clouds of size[0], size[0] + 1 and size[0] + 2 points, flattened and shuffled."""
