@@ -12,7 +12,8 @@ import math
 
 import torch
 
-NEIGHBOUR_REACH = 2      # cells are 1/2 of the search radius: 5^3 cells around a point hold ~40% fewer candidates
+NEIGHBOUR_REACH = 2      # cells are 1/2 of the search radius: in 3-D, 25 rows of cells and ~2.4 candidates per point
+                         # in the ball (cells of the whole radius: 9 rows, ~4.6 candidates; of 1/3: 49 rows, ~1.9)
 KNN_SURPLUS = 2.0        # kNN cells are sized so a point's searched ball holds this many times k points on average,
 KNN_TYPICAL = 2.5        # ... which makes about this many times more candidates (cells meeting the ball)
 KNN_CROWD = 4.0          # a kNN search with this many times the typical candidates is redone with finer cells,
@@ -122,7 +123,7 @@ def cell_candidates(pos, batch, table, low, span, side, radius, targets, chunk: 
     candidates than their `limit` (N,) come without them, as (targets, counts, None, None).
 
     Per row of cells (fixed coordinates 1..D-1) the ball's half width along dimension 0 gives one range of keys; in
-    3-D with NEIGHBOUR_REACH 2 that is 25 ranges per target and about 1.7 times the ball's volume in candidates."""
+    3-D with NEIGHBOUR_REACH 2 that is 25 ranges per target and about 2.4 times the points of the ball in candidates."""
     order, sorted_keys, keys, strides, starts = table
     dims, device = pos.shape[1], pos.device
     rows = cell_rows(dims, device)
@@ -218,6 +219,7 @@ def radius_graph(pos: torch.Tensor, cutoff: float, batch: torch.Tensor | None = 
         order = table[0]
         columns = pos[order].T.contiguous()
         found = []
+        narrow = torch.int32 if rows < 2 ** 31 else torch.long    # edges wait in int32 until placed
         for targets, total, flat, itself in cell_candidates(pos, batch, table, low, span, side,
                                                             certain_radius(side, span).clamp(max=cutoff), order,
                                                             chunk, max_neighbours is not None):
@@ -226,12 +228,12 @@ def radius_graph(pos: torch.Tensor, cutoff: float, batch: torch.Tensor | None = 
                 keep = dist < cutoff
                 keep[torch.cumsum(total, 0) - total + itself] = False
                 keep = keep.nonzero().squeeze(1)
-                found.append((order[flat[keep]],
-                              torch.repeat_interleave(targets, total, output_size=flat.shape[0])[keep]))
+                found.append((order[flat[keep]].to(narrow),
+                              torch.repeat_interleave(targets, total, output_size=flat.shape[0])[keep].to(narrow)))
             else:
                 near, index = padded_nearest(dist, targets, total, itself, max_neighbours)
                 keep = near < cutoff
-                found.append((order[flat[index[keep]]], targets[:, None].expand_as(near)[keep]))
+                found.append((order[flat[index[keep]]].to(narrow), targets[:, None].expand_as(near)[keep].to(narrow)))
         # Runs came in cell order, each target's edges together: move each run to its target's place in index order.
         per_target = torch.zeros(rows, dtype=torch.long, device=pos.device)
         for _, target in found:
@@ -244,8 +246,9 @@ def radius_graph(pos: torch.Tensor, cutoff: float, batch: torch.Tensor | None = 
         offset = 0
         while found:
             source, target = found.pop(0)
+            target = target.long()
             slot = place[target] - arrived[target] + torch.arange(offset, offset + target.shape[0], device=pos.device)
-            edges[0, slot] = source
+            edges[0, slot] = source.long()
             edges[1, slot] = target
             offset += target.shape[0]
         return edges
@@ -355,6 +358,6 @@ def knn_graph(pos: torch.Tensor, k: int, batch: torch.Tensor | None = None, cuto
                 fresh[targets] = False
         keep = found >= 0
         edges = torch.empty((2, int(keep.sum())), dtype=torch.long, device=pos.device)
-        edges[0] = found[keep]
-        edges[1] = torch.arange(rows, device=pos.device)[:, None].expand(-1, k)[keep]
+        torch.masked_select(found, keep, out=edges[0])
+        torch.masked_select(torch.arange(rows, device=pos.device)[:, None].expand(-1, k), keep, out=edges[1])
         return edges
