@@ -165,9 +165,7 @@ def test_the_file_is_standalone_and_deterministic(tmp_path):
 
 
 def test_the_plan_reports_the_neighbourhood_and_the_chunk():
-    text = symc.plan("point cloud; E(3); invariant output 1; cutoff 2.5").text() if hasattr(
-        symc.plan("point cloud; E(3); invariant output 1; cutoff 2.5"), "text") else \
-        str(symc.plan("point cloud; E(3); invariant output 1; cutoff 2.5"))
+    text = str(symc.plan("point cloud; E(3); invariant output 1; cutoff 2.5"))
     for words in ("cutoff 2.5", "edge chunk", "B of messages per edge", "cell lists", "Bessel"):
         assert words in text, words
 

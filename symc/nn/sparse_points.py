@@ -33,7 +33,7 @@ def radial_basis(distance: torch.Tensor, radial_range: float, count: int) -> tor
     n = torch.arange(1, count + 1, dtype=distance.dtype, device=distance.device)
     angle = scaled.unsqueeze(-1) * (n * math.pi)
     safe = torch.where(scaled > 1e-6, scaled, torch.ones_like(scaled)).unsqueeze(-1)
-    basis = torch.where(scaled.unsqueeze(-1) > 1e-6, torch.sin(angle) / safe, n * math.pi + 0.0 * angle)
+    basis = torch.where(scaled.unsqueeze(-1) > 1e-6, torch.sin(angle) / safe, (n * math.pi).expand_as(angle))
     return basis * smooth_envelope(scaled).unsqueeze(-1)
 
 
