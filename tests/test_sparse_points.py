@@ -195,8 +195,8 @@ def test_bad_neighbourhood_specs_get_located_errors(spec, message):
     (lambda m: m(torch.randn(5, 3)), "expected features of shape (N, 2) with the positions"),
     (lambda m: m(torch.randn(5, 3), torch.randn(4, 2)), "expected features of shape (N, 2) = (5, 2), got (4, 2)"),
     (lambda m: m(torch.randn(5, 3), torch.randn(5, 2), torch.zeros(4, dtype=torch.long)),
-     "expected batch of shape (N,) = (5,), got (4,)"),
-    (lambda m: m(torch.randn(5, 3), torch.randn(5, 2), torch.zeros(5)), "expected batch as int64"),
+     "expected batch of shape (N,) = (5,), got shape (4,)"),
+    (lambda m: m(torch.randn(5, 3), torch.randn(5, 2), torch.zeros(5)), "expected batch of shape (N,) as int64 (torch.long) cloud indices"),
 ])
 def test_bad_inputs_get_clear_errors(call, message):
     _, module = compiled(SPECS[0])

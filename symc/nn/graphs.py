@@ -9,7 +9,7 @@ import torch
 
 from .attention import ACTIVATION_MODULES
 from .layers import shape_text
-from .scatter import scatter_mean
+from .scatter import check_batch, scatter_mean
 
 
 class SparseMessagePassing(torch.nn.Module):
@@ -142,11 +142,4 @@ def check_sparse_graph_input(x: torch.Tensor, edge_index: torch.Tensor, edge_att
         if not edge_attr.is_floating_point():
             raise ValueError(f"expected floating-point edge_attr of shape (M, {edge_features}), got dtype "
                              f"{edge_attr.dtype}")
-    if batch is not None:
-        if batch.dim() != 1 or batch.shape[0] != nodes:
-            raise ValueError(f"expected batch of shape (N,) = ({nodes},), got shape {shape_text(batch.shape)}")
-        if batch.dtype != torch.long:
-            raise ValueError(f"expected batch of shape (N,) as int64 (torch.long) graph indices, got dtype "
-                             f"{batch.dtype}")
-        if nodes > 0 and int(batch.min()) < 0:
-            raise ValueError(f"expected batch to hold graph indices >= 0, got {int(batch.min())}")
+    check_batch(batch, nodes, "graph")

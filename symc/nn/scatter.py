@@ -6,6 +6,8 @@ beyond float round-off, so models built on these stay invariant to relabelling n
 """
 import torch
 
+from .layers import shape_text
+
 
 def scatter_sum(src: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
     """(size, ...): out[k] = sum of src[m] over the rows m with index[m] = k (zero where none)."""
@@ -26,3 +28,15 @@ def group_count(batch: torch.Tensor | None, rows: int) -> int:
     if batch is None or rows == 0:
         return 1
     return int(batch.max()) + 1
+
+
+def check_batch(batch: torch.Tensor | None, rows: int, item: str) -> None:
+    """Raise a ValueError naming the expected layout unless `batch` is None or (rows,) int64 `item` indices >= 0."""
+    if batch is None:
+        return
+    if batch.dim() != 1 or batch.shape[0] != rows:
+        raise ValueError(f"expected batch of shape (N,) = ({rows},), got shape {shape_text(batch.shape)}")
+    if batch.dtype != torch.long:
+        raise ValueError(f"expected batch of shape (N,) as int64 (torch.long) {item} indices, got dtype {batch.dtype}")
+    if rows > 0 and int(batch.min()) < 0:
+        raise ValueError(f"expected batch to hold {item} indices >= 0, got {int(batch.min())}")

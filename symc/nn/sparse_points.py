@@ -13,7 +13,7 @@ import torch
 from .attention import ACTIVATION_MODULES
 from .layers import shape_text
 from .points import IrrepBlock
-from .scatter import scatter_mean, scatter_sum
+from .scatter import check_batch, scatter_mean, scatter_sum
 
 ENVELOPE_POWER = 6
 
@@ -197,10 +197,4 @@ def check_sparse_point_input(pos: torch.Tensor, features: torch.Tensor | None, b
         if features.dim() != 2 or features.shape[0] != count or features.shape[1] != channels:
             raise ValueError(f"expected features of shape (N, {channels}) = ({count}, {channels}), got "
                              f"{shape_text(features.shape)}")
-    if batch is not None:
-        if batch.dim() != 1 or batch.shape[0] != count:
-            raise ValueError(f"expected batch of shape (N,) = ({count},), got {shape_text(batch.shape)}")
-        if batch.dtype != torch.long:
-            raise ValueError(f"expected batch as int64 (torch.long) cloud indices, got dtype {batch.dtype}")
-        if count and int(batch.min()) < 0:
-            raise ValueError("expected batch to hold cloud indices >= 0, got a negative one")
+    check_batch(batch, count, "cloud")
