@@ -142,6 +142,30 @@ def test_the_generated_file_needs_torch_alone_and_is_reproducible(tmp_path):
     assert out.strip() == "[(2, 3), (2, 2, 24, 24), (2, 1, 2)]"
 
 
+def test_the_eval_filter_cache_follows_every_change_of_the_weights():
+    model = compiled(SMALL_O2).eval()
+    x = torch.randn(2, 2, 24, 24)
+    first = model(x)
+    assert all(torch.equal(a, b) for a, b in zip(first, model(x)))  # the kept bank gives the same outputs
+    conv = next(m for m in model.modules() if type(m).__name__ == "SteerableConv" and len(m.weights))
+    assert conv._cached_bank is not None
+    with torch.no_grad():
+        conv.weights[0].mul_(-1.0)  # an in-place change, as an optimizer step makes
+    after_step = model(x)
+    assert (after_step[0] - first[0]).abs().max() > 1e-4
+    torch.testing.assert_close(conv._cached_bank, conv.filters())
+    model.load_state_dict(compiled(SMALL_O2, seed=3).state_dict())
+    reloaded = model(x)
+    expected = compiled(SMALL_O2, seed=3).eval()(x)
+    for a, b in zip(reloaded, expected):
+        torch.testing.assert_close(a, b)
+    model.double()
+    doubled = model(x.double())
+    assert doubled[0].dtype == torch.float64 and conv._cached_bank.dtype == torch.float64
+    model.train()
+    assert conv._cached_bank is None
+
+
 def test_an_orientation_output_turned_the_wrong_way_fails():
     text = "image 1x29x29; SO(2); orientation output 2; widths 4,4; frequencies 2"
     model = _break(text, "        return (vectors * weights.unsqueeze(2)).sum(-1).flatten(1)",
@@ -184,7 +208,7 @@ def test_a_model_invariant_to_quarter_turns_only_passes_right_angles_and_fails_t
 def test_a_relu_on_vector_channels_fails_at_right_angles():
     text = "image 1x29x29; SO(2); invariant output 4; widths 4,4; frequencies 2"
     model = _break(text, "        return scale_fields(self.runs, x, torch.sigmoid(x.narrow(1, self.channels, self.gates)), "
-                         "F.relu)", "        return F.relu(x.narrow(1, 0, self.channels))")
+                         "scalars)", "        return F.relu(x.narrow(1, 0, self.channels))")
     report = check(model, text)
     assert any(not row.ok and row.exact and row.element == "rot 90" for row in report.rows)
 

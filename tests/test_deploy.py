@@ -146,6 +146,9 @@ OTHER_DOMAINS = {
     "mixed-all-invariant": "image 2x12x12; rotation 4; invariant fraction 1; invariant output 2; width 4; depth 1",
     "positions-c4": "image 2x12x12; no translation; rotation 4; invariant output 2; width 4; depth 1",
     "positions-coordinates": "image 2x12x12; no translation; invariant output 2; width 4; depth 1",
+    # Steerable layers of the continuous rotations: gated and norm nonlinearities, mirrors, orientation vectors.
+    "so2-orientation": "image 1x29x29; SO(2); invariant output 3; orientation output 2; widths 6,8,8,12",
+    "o2-norm": "image 2x17x17; O(2); equivariant output 1; nonlinearity norm; width 4; depth 2",
 }
 
 

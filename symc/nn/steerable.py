@@ -57,7 +57,15 @@ class SteerableConv(torch.nn.Module):
         self.in_blocks, self.out_blocks = tuple(in_blocks), tuple(out_blocks)
         self.kernel_size = kernel_size
         self.weights = torch.nn.ParameterList()
-        self.pairs = []  # (out block index, in block index, index into weights / basis buffers)
+        # Per weight: where its block sits in the bank and where its basis sits in the one flat basis buffer (plain
+        # int lists and one buffer, so the layer scripts).
+        self.block_rows: list[int] = []
+        self.block_cols: list[int] = []
+        self.block_shape: list[list[int]] = []  # (basis count, out irrep dim, in irrep dim)
+        self.basis_starts: list[int] = []
+        bases, basis_size = [], 0
+        row_starts = self._starts(self.out_blocks)
+        col_starts = self._starts(self.in_blocks)
         for o, out in enumerate(self.out_blocks):
             fan_in = []
             for i, into in enumerate(self.in_blocks):
@@ -66,12 +74,17 @@ class SteerableConv(torch.nn.Module):
                     fan_in.append((i, basis))
             terms = sum(self.in_blocks[i][2] * basis.shape[0] for i, basis in fan_in)
             for i, basis in fan_in:
-                index = len(self.weights)
-                self.register_buffer(f"basis{index}", basis, persistent=False)
                 scale = math.sqrt(2.0 / terms)  # He-style: a unit-variance input gives about unit-variance output
                 self.weights.append(torch.nn.Parameter(scale * torch.randn(out[2], self.in_blocks[i][2],
                                                                            basis.shape[0])))
-                self.pairs.append((o, i, index))
+                self.block_rows.append(row_starts[o])
+                self.block_cols.append(col_starts[i])
+                self.block_shape.append([basis.shape[0], basis.shape[1], basis.shape[2]])
+                self.basis_starts.append(basis_size)
+                bases.append(basis.reshape(-1))
+                basis_size += basis.numel()
+        self.register_buffer("bases", torch.cat(bases) if bases else torch.zeros(0), persistent=False)
+        self.out_channels, self.in_channels = row_starts[-1], col_starts[-1]
         scalar_channels, start = [], 0
         for block in self.out_blocks:
             if block[:2] == (0, 1):
@@ -80,37 +93,63 @@ class SteerableConv(torch.nn.Module):
         self.channels = start
         self.register_buffer("scalar_channels", torch.tensor(scalar_channels, dtype=torch.long), persistent=False)
         self.bias = torch.nn.Parameter(torch.zeros(len(scalar_channels))) if bias and scalar_channels else None
+        self._cached_bank: torch.Tensor | None = None
+        self._cached_version = -1
+
+    @staticmethod
+    def _starts(blocks) -> list[int]:
+        """The first channel of each block, and the channel count last."""
+        starts = [0]
+        for block in blocks:
+            starts.append(starts[-1] + block_dim(block) * block[2])
+        return starts
 
     def filters(self) -> torch.Tensor:
         """The whole filter bank (out channels, in channels, kernel, kernel) from the learned weights."""
         k = self.kernel_size
-        rows = []
-        for o, out in enumerate(self.out_blocks):
-            row = [None] * len(self.in_blocks)
-            for pair_out, i, index in self.pairs:
-                if pair_out == o:
-                    basis = getattr(self, f"basis{index}")
-                    block = torch.einsum("fgn,naixy->fagixy", self.weights[index], basis)
-                    row[i] = block.reshape(out[2] * block_dim(out), -1, k, k)
-            for i, into in enumerate(self.in_blocks):
-                if row[i] is None:
-                    row[i] = self._zeros(out[2] * block_dim(out), into[2] * block_dim(into))
-            rows.append(torch.cat(row, dim=1))
-        return torch.cat(rows, dim=0)
+        bank = self.bases.new_zeros(self.out_channels, self.in_channels, k, k)
+        for index, weight in enumerate(self.weights):
+            count, a, b = self.block_shape[index]
+            basis = self.bases.narrow(0, self.basis_starts[index], count * a * b * k * k).view(count, a, b, k, k)
+            block = torch.einsum("fgn,naixy->fagixy", weight, basis)
+            rows, cols = block.shape[0] * a, block.shape[2] * b
+            row, col = self.block_rows[index], self.block_cols[index]
+            bank[row:row + rows, col:col + cols] = block.reshape(rows, cols, k, k)
+        return bank
 
-    def _zeros(self, rows: int, cols: int) -> torch.Tensor:
-        reference = self.weights[0] if len(self.weights) else torch.zeros(())
-        return reference.new_zeros(rows, cols, self.kernel_size, self.kernel_size)
+    def filter_bank(self) -> torch.Tensor:
+        """The bank; in eager eval mode built once and kept until a weight changes (optimizer step, state dict)."""
+        if torch.jit.is_scripting():
+            return self.filters()
+        if self.training or torch.compiler.is_compiling() or torch.jit.is_tracing() or len(self.weights) == 0:
+            self._cached_bank = None
+            return self.filters()
+        version = sum(w._version for w in self.weights)
+        cached = self._cached_bank
+        if cached is None or version != self._cached_version or cached.dtype != self.weights[0].dtype \
+                or cached.device != self.weights[0].device:
+            with torch.no_grad(), torch.autocast(self.weights[0].device.type, enabled=False):
+                self._cached_bank = self.filters()
+            self._cached_version = version
+        return self._cached_bank
+
+    def train(self, mode: bool = True):
+        self._cached_bank = None
+        return super().train(mode)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._cached_bank = None
+        return super()._load_from_state_dict(*args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.conv2d(x, self.filters(), padding=self.kernel_size // 2)
+        y = F.conv2d(x, self.filter_bank(), padding=self.kernel_size // 2)
         if self.bias is not None:
             bias = self.bias.new_zeros(self.channels).index_copy(0, self.scalar_channels, self.bias)
             y = y + bias[None, :, None, None]
         return y
 
 
-def segments(blocks):
+def segments(blocks) -> list[tuple[str, int, int, int]]:
     """Runs of blocks of one kind, as (kind, first channel, channels, fields): 'scalar' (frequency 0, sign +1),
     'pseudo' (frequency 0, sign -1) or 'vector' (two channels per field, any frequency >= 1). Layers act on a
     whole run at once."""
@@ -124,29 +163,46 @@ def segments(blocks):
         else:
             runs.append((kind, start, width, block[2]))
         start += width
-    return tuple(run for run in runs if run[2])
+    return [run for run in runs if run[2]]
 
 
 def _as_fields(part: torch.Tensor, fields: int) -> torch.Tensor:
     """(B, fields * 2, *grid) -> (B, fields, 2, *grid)."""
-    return part.reshape(part.shape[0], fields, 2, *part.shape[2:])
+    return part.reshape([part.shape[0], fields, 2] + list(part.shape[2:]))
 
 
-def scale_fields(runs, x: torch.Tensor, factors, on_scalars) -> torch.Tensor:
+def _per_channel(values: torch.Tensor, dims: int) -> torch.Tensor:
+    """(C,) -> (1, C, 1, ...) broadcasting over a batch of `dims`-dimensional maps."""
+    return values.reshape([1, -1] + [1] * (dims - 2))
+
+
+def scale_fields(runs: list[tuple[str, int, int, int]], x: torch.Tensor, factors: torch.Tensor | None,
+                 scalars: list[torch.Tensor]) -> torch.Tensor:
     """Every non-scalar field of `x` times its own factor (factors: (B or 1, fields, *grid or 1s), in field
-    order), scalar runs through `on_scalars`: a factor multiplies a field's channels alike, so it keeps the field's
-    representation."""
-    out, field_at = [], 0
+    order), the scalar runs replaced by `scalars` (in run order): a factor multiplies a field's channels alike, so
+    it keeps the field's representation."""
+    out: list[torch.Tensor] = []
+    field_at, scalar_at = 0, 0
     for kind, start, width, count in runs:
         part = x.narrow(1, start, width)
         if kind == "scalar":
-            out.append(on_scalars(part))
-            continue
-        factor = factors.narrow(1, field_at, count)
-        field_at += count
-        out.append((_as_fields(part, count) * factor.unsqueeze(2)).reshape(part.shape) if kind == "vector"
-                   else part * factor)
+            out.append(scalars[scalar_at])
+            scalar_at += 1
+        elif factors is not None:
+            factor = factors.narrow(1, field_at, count)
+            field_at += count
+            out.append((_as_fields(part, count) * factor.unsqueeze(2)).reshape(part.shape) if kind == "vector"
+                       else part * factor)
     return torch.cat(out, 1) if len(out) > 1 else out[0]
+
+
+def scalar_parts(runs: list[tuple[str, int, int, int]], x: torch.Tensor) -> list[torch.Tensor]:
+    """The scalar runs of `x`, in order."""
+    parts: list[torch.Tensor] = []
+    for kind, start, width, _ in runs:
+        if kind == "scalar":
+            parts.append(x.narrow(1, start, width))
+    return parts
 
 
 class IrrepBatchNorm(torch.nn.Module):
@@ -165,29 +221,34 @@ class IrrepBatchNorm(torch.nn.Module):
         self.register_buffer("running_square", torch.ones(self.fields))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = [x.narrow(1, start, width) for _, start, width, _ in self.runs]
-        scalars = [p for run, p in zip(self.runs, parts) if run[0] == "scalar"]
-        normed_scalars = self.scalar_norm(torch.cat(scalars, 1) if len(scalars) > 1 else scalars[0]) \
-            if scalars else None
-        others = [(run, p) for run, p in zip(self.runs, parts) if run[0] != "scalar"]
-        squares = [_as_fields(p, run[3]).pow(2).sum(2) / 2 if run[0] == "vector" else p.pow(2)
-                   for run, p in others]  # mean square per channel of each field
-        if others:
+        scalars = scalar_parts(self.runs, x)
+        normed: list[torch.Tensor] = []
+        norm = self.scalar_norm
+        if norm is not None and len(scalars) > 0:
+            joined = norm(torch.cat(scalars, 1) if len(scalars) > 1 else scalars[0])
+            taken = 0
+            for part in scalars:  # the scalar runs, in order, from the one norm
+                normed.append(joined.narrow(1, taken, part.shape[1]))
+                taken += part.shape[1]
+        squares: list[torch.Tensor] = []  # mean square per channel of each field
+        for kind, start, width, count in self.runs:
+            part = x.narrow(1, start, width)
+            if kind == "vector":
+                squares.append(_as_fields(part, count).pow(2).sum(2) / 2)
+            elif kind == "pseudo":
+                squares.append(part.pow(2))
+        factor: torch.Tensor | None = None
+        scale = self.scale
+        if len(squares) > 0 and scale is not None:
             square = torch.cat(squares, 1)
             if self.training:
-                mean = square.mean(dim=(0, *range(2, square.dim())))
+                mean = square.mean(dim=[0] + list(range(2, square.dim())))
                 with torch.no_grad():
                     self.running_square.mul_(1 - self.momentum).add_(self.momentum * mean.detach())
             else:
                 mean = self.running_square
-            factor = (self.scale / torch.sqrt(mean + self.eps)).reshape(1, -1, *([1] * (x.dim() - 2)))
-        taken = [0]
-
-        def scalars_normed(part: torch.Tensor) -> torch.Tensor:  # the scalar runs, in order, from the one norm
-            width = part.shape[1]
-            taken[0] += width
-            return normed_scalars.narrow(1, taken[0] - width, width)
-        return scale_fields(self.runs, x, factor if others else None, scalars_normed)
+            factor = _per_channel(scale / torch.sqrt(mean + self.eps), x.dim())
+        return scale_fields(self.runs, x, factor, normed)
 
 
 class GatedActivation(torch.nn.Module):
@@ -202,7 +263,8 @@ class GatedActivation(torch.nn.Module):
         self.channels = sum(run[2] for run in self.runs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return scale_fields(self.runs, x, torch.sigmoid(x.narrow(1, self.channels, self.gates)), F.relu)
+        scalars = [F.relu(part) for part in scalar_parts(self.runs, x)]
+        return scale_fields(self.runs, x, torch.sigmoid(x.narrow(1, self.channels, self.gates)), scalars)
 
 
 class NormActivation(torch.nn.Module):
@@ -216,13 +278,14 @@ class NormActivation(torch.nn.Module):
         self.threshold = torch.nn.Parameter(torch.full((fields,), 0.1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, field_at = [], 0
+        out: list[torch.Tensor] = []
+        field_at = 0
         for kind, start, width, count in self.runs:
             part = x.narrow(1, start, width)
             if kind == "scalar":
                 out.append(F.relu(part))
                 continue
-            threshold = self.threshold.narrow(0, field_at, count).abs().reshape(1, -1, *([1] * (x.dim() - 2)))
+            threshold = _per_channel(self.threshold.narrow(0, field_at, count).abs(), x.dim())
             field_at += count
             fields = _as_fields(part, count) if kind == "vector" else part.unsqueeze(2)
             length = torch.sqrt(fields.pow(2).sum(2) + 1e-12)
@@ -240,7 +303,7 @@ class InvariantLengths(torch.nn.Module):
         self.runs = segments(blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = []
+        out: list[torch.Tensor] = []
         for kind, start, width, count in self.runs:
             part = x.narrow(1, start, width)
             if kind == "scalar":
