@@ -167,7 +167,7 @@ class SpecDraft:
         self.plane = False                    # a rotation or mirror group (orientation outputs need one)
         self.right_angles = True              # every element maps pixel grids onto themselves
         self.order = 1
-        self.o3 = False                       # 3-D points with a rotation group (irreps outputs need both)
+        self.o3 = False                       # points with a rotation group (irreps outputs need one)
 
 
 def image_domain(rng, draft: SpecDraft, tiny: bool) -> None:
@@ -269,7 +269,7 @@ def point_cloud_domain(rng, draft: SpecDraft, tiny: bool) -> None:
     rigid = rng.choice(["", "E", "SE", "O", "SO"])
     if rigid:
         draft.factors.append(cased(rng, f"{rigid}({dim})"))
-    draft.o3 = bool(rigid) and dim == 3
+    draft.o3 = bool(rigid)  # irreps of O(3), or of O(2) on 2-D points
     if rigid not in ("E", "SE"):
         if rng.flip():
             draft.factors.append(cased(rng, "translation"))

@@ -121,7 +121,7 @@ def test_clause_keeps_the_other_outputs():
     ("point cloud 11x3; O(3); equivariant output 1x1o +", 50, "expected an irrep such as 1x1o or 2e"),
     ("point cloud 11x3; O(3); equivariant output 1x5e", 25, "degree 5, which is not supported; supported: degrees "
                                                             "up to 4"),
-    ("point cloud 9x2; O(2); equivariant output 1x1o", 24, "irreps need 3-D points"),
+    ("point cloud 9x2; O(3); equivariant output 1x1o", 18, "'O(3)' moves 3-D points, but 'point cloud 9x2' has 2-D"),
     ("point cloud 9x3; permutation; equivariant output 1x1o", 31, "need a rotation group"),
     ("image 1x28x28; p4; equivariant output 1x1o", 20, "it is for point clouds, not an image"),
     ("set 10x3; equivariant output 1o per cloud", 11, "it is for point clouds, not a set"),

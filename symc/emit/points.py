@@ -1,6 +1,7 @@
 """Source for point-cloud models forward(pos, features=None): embedded invariants, EGNN layers, heads."""
 from __future__ import annotations
 
+from ..groups import o2
 from ..groups.o3 import clebsch_gordan, harmonic_coefficients, natural
 from ..plan.plan import Plan
 from .common import assemble, model_class, returns, token_heads
@@ -27,7 +28,7 @@ def emit_point_source(plan: Plan) -> str:
                                           "{}", "", used)
     constants = ""
     if irreps_heads:
-        irreps_lines, constants = irreps_code(graph, heads, irreps_heads, used)
+        irreps_lines, constants = irreps_code(graph, heads, irreps_heads, used, spec.domain.dim)
         head_lines += irreps_lines
         others = iter(expressions)
         expressions = [f"self.{irreps_name(graph, heads[i])}(h, rel)" if i in irreps_heads else next(others)
@@ -63,7 +64,7 @@ def irreps_name(graph, chain) -> str:
     return "cloud_irreps_head" if graph.nodes[chain[0]]["per_cloud"] else "irreps_head"
 
 
-def irreps_code(graph, heads, indices, used: set[str]) -> tuple[list[str], str]:
+def irreps_code(graph, heads, indices, used: set[str], dim: int = 3) -> tuple[list[str], str]:
     """The constructor lines of the irreps heads, and the constants they read: the solid harmonics and the
     Clebsch-Gordan couplings of the degrees they use, in e3nn's basis (symc.groups.o3)."""
     used.update({"IrrepsHead", "symmetric_matrix"})  # the helper: '1x0e+1x2e' as a symmetric 3x3 matrix
@@ -76,12 +77,20 @@ def irreps_code(graph, heads, indices, used: set[str]) -> tuple[list[str], str]:
         lines.append(f"        self.{irreps_name(graph, heads[i])} = IrrepsHead({data['in_features']}, "
                      f"{data['channels']}, {list(irreps)!r}, per_cloud={data['per_cloud']}, harmonics=HARMONICS, "
                      f'couplings=COUPLINGS, activation="{data["activation"]}")')
-    return lines, irreps_code_constants(degrees, coupled)
+    return lines, irreps_code_constants(degrees, coupled, dim)
 
 
-def irreps_code_constants(degrees: set[int], coupled: set[int]) -> str:
+def irreps_code_constants(degrees: set[int], coupled: set[int], dim: int = 3) -> str:
     """HARMONICS and COUPLINGS: the solid harmonics of `degrees` and the l x 1 -> l couplings of `coupled`, in
-    e3nn's basis (symc.groups.o3)."""
+    e3nn's basis (symc.groups.o3); on 2-D points the circular harmonics of symc.groups.o2, and no couplings
+    (pseudoscalars give the unnatural parities)."""
+    if dim == 2:
+        harmonics = ",\n".join(f"    {l}: {_nested(o2.harmonic_coefficients(l))}" for l in sorted(degrees))
+        return ("# Circular harmonics of O(2): HARMONICS[l] holds the coefficients of Re z^l and Im z^l, z = x + iy,\n"
+                "# in the monomials x^a y^(l - a), a from l down to 0.\n"
+                f"HARMONICS = {{\n{harmonics}\n}}\n"
+                "# 2-D points have no l x 1 -> l couplings: unnatural parities are pseudoscalars times Y^l.\n"
+                "COUPLINGS = {}")
     harmonics = ",\n".join(f"    {l}: {_nested(harmonic_coefficients(l))}" for l in sorted(degrees))
     couplings = ",\n".join(f"    {l}: {_nested(clebsch_gordan(l, 1, l))}" for l in sorted(coupled))
     return ("# Real solid harmonics in e3nn's basis (component normalization): HARMONICS[l][l + m] holds Y^l_m's\n"

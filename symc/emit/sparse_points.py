@@ -73,7 +73,7 @@ def emit_sparse_point_source(plan: Plan) -> str:
         used.add("symmetric_matrix")  # the helper: '1x0e+1x2e' as a symmetric 3x3 matrix
         degrees = {l for d in irreps_heads for _, l, _ in d["irreps"] if l > 0}
         coupled = {l for d in irreps_heads for _, l, p in d["irreps"] if l > 0 and not natural(l, p)}
-        constants += "\n\n" + irreps_code_constants(degrees, coupled)
+        constants += "\n\n" + irreps_code_constants(degrees, coupled, dim)
     extra = first["extra"]
     where = ("translations are in the group: only differences of positions enter" if symmetry.translation else
              "positions about the origin enter the embedding (no translations in the group)")

@@ -59,6 +59,10 @@ def irreps_text(irreps) -> str:
     return "+".join(f"{mul}x{l}{'e' if p == 1 else 'o'}" for mul, l, p in irreps)
 
 
+def degree_dim(l: int) -> int:
+    return 2 * l + 1
+
+
 def irreps_dim(irreps) -> int:
     return sum(mul * (2 * l + 1) for mul, l, _ in irreps)
 
@@ -161,7 +165,11 @@ def wigner_matrix(l: int, p: int, matrix) -> np.ndarray:
 
 def representation(irreps, matrix) -> np.ndarray:
     """The block-diagonal matrix by which an irreps vector (mul-major blocks, e3nn's layout) moves."""
-    blocks = [wigner_matrix(l, p, matrix) for mul, l, p in irreps for _ in range(mul)]
+    return block_diagonal([wigner_matrix(l, p, matrix) for mul, l, p in irreps for _ in range(mul)])
+
+
+def block_diagonal(blocks) -> np.ndarray:
+    """The square matrix with `blocks` on its diagonal, in order."""
     size = sum(b.shape[0] for b in blocks)
     out = np.zeros((size, size))
     start = 0

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import o2, o3
+
 KINDS = ("E", "SE", "O", "SO")
 
 
@@ -37,3 +39,9 @@ def rigid_motions(factors, dim: int) -> RigidMotions:
     kinds = [factor.kind for factor in factors]
     kind = next((k for k in kinds if k in KINDS), "")
     return RigidMotions(kind, dim, kind in ("E", "SE") or "translation" in kinds)
+
+
+def irreps_math(dim: int):
+    """The module that holds the irreps of n-D points (parsing, dimensions, harmonics, matrices): symc.groups.o2 for
+    2-D clouds, symc.groups.o3 for 3-D ones. Both read the same irreps text."""
+    return o2 if dim == 2 else o3

@@ -5,7 +5,7 @@ import networkx as nx
 
 from ..groups import TrivialGroup
 from ..groups.o3 import natural, parse_irreps
-from ..groups.rigid import rigid_motions
+from ..groups.rigid import irreps_math, rigid_motions
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
 from .sequence import add_token_head
@@ -65,7 +65,7 @@ def build_point_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
                          reason="updated minus input coordinates: turns with the points, ignores translations")
             b.add("output", head, b.graph.nodes[head]["out"], index=index, kind="vector", params=0)
         elif output.kind in ("irreps", "cloud irreps"):
-            add_irreps_head(b, trunk, width, size, arch, index, output)
+            add_irreps_head(b, trunk, width, size, arch, index, output, dim)
         else:
             add_token_head(b, trunk, width, size, arch, index, output.kind, output.size, "set_pool")
     return b.graph
@@ -79,26 +79,45 @@ def irreps_head_params(width: int, irreps, channels: int = IRREP_CHANNELS) -> in
     return vectors + sum(width * mul * channels + mul * channels for mul, _, _ in irreps)
 
 
-def add_irreps_head(b: GraphBuilder, trunk: str, width: int, size, arch: Architecture, index: int, output) -> None:
+def irreps_parts(irreps, dim: int) -> list[str]:
+    """How each irrep of a head is built, for the plan's reasons."""
+    parts = []
+    for _, l, p in irreps:
+        name = f"{l}{'e' if p == 1 else 'o'}"
+        if dim == 2:
+            how = ("invariant" if (l, p) == (0, 1) else "cross products" if l == 0 else
+                   "powers z^l" if natural(l, p) else "cross products times powers z^l")
+        else:
+            how = ("invariant" if (l, p) == (0, 1) else "triple products" if l == 0 else
+                   "spherical harmonics" if natural(l, p) else "cross products" if l == 1 else
+                   f"{l} x 1 -> {l} couplings")
+        parts.append(f"{name}: {how}")
+    return parts
+
+
+def irreps_basis(dim: int) -> str:
+    return "symc's O(2) basis (cos l phi, sin l phi)" if dim == 2 else "e3nn's basis"
+
+
+def add_irreps_head(b: GraphBuilder, trunk: str, width: int, size, arch: Architecture, index: int, output,
+                    dim: int = 3) -> None:
     """Irreps of O(3) from the trunk's invariants and the coordinates: spherical harmonics of equivariant vectors
-    (natural parity) and their Clebsch-Gordan couplings with a second vector (unnatural parity)."""
+    (natural parity) and their Clebsch-Gordan couplings with a second vector (unnatural parity). On 2-D points,
+    irreps of O(2): powers z^l of equivariant vectors, times pseudoscalars (cross products) for unnatural parity."""
     b.stage = f"output{index}"
     irreps = parse_irreps(output.irreps)
     per_cloud = output.kind == "cloud irreps"
     count = size[0]
-    parts = []
-    for _, l, p in irreps:
-        name = f"{l}{'e' if p == 1 else 'o'}"
-        parts.append(f"{name}: " + ("invariant" if (l, p) == (0, 1) else "triple products" if l == 0 else
-                                    "spherical harmonics" if natural(l, p) else
-                                    "cross products" if l == 1 else f"{l} x 1 -> {l} couplings"))
+    parts = irreps_parts(irreps, dim)
+    degree_dim = irreps_math(dim).degree_dim
     flops = 2 * count * count * ((2 * width + 1) * width + width * 3 * IRREP_CHANNELS) + \
-        2 * count * sum(width * mul * IRREP_CHANNELS + mul * IRREP_CHANNELS * (2 * l + 1) ** 2 for mul, l, _ in irreps)
+        2 * count * sum(width * mul * IRREP_CHANNELS + mul * IRREP_CHANNELS * degree_dim(l) ** 2 for mul, l, _ in irreps)
     head = b.add("irreps_head", trunk, b.scalars(output.size) if per_cloud else b.scalars(output.size, size),
                  in_features=width, channels=IRREP_CHANNELS, irreps=irreps, per_cloud=per_cloud,
                  activation=arch.activation, params=irreps_head_params(width, irreps), flops=flops,
-                 algorithm="spherical harmonics" + (", mean over points" if per_cloud else ""),
-                 reason=f"{output.irreps} in e3nn's basis from {IRREP_CHANNELS} x 3 equivariant vectors per point "
+                 algorithm=("circular harmonics" if dim == 2 else "spherical harmonics") +
+                 (", mean over points" if per_cloud else ""),
+                 reason=f"{output.irreps} in {irreps_basis(dim)} from {IRREP_CHANNELS} x 3 equivariant vectors per point "
                         f"({'; '.join(parts)})" + ("; the mean over points: invariant to their order" if per_cloud
                                                    else ": moves with the points"))
     b.add("output", head, b.graph.nodes[head]["out"], index=index, kind=output.kind, params=0)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import networkx as nx
 
 from ..domains.point_cloud import is_sparse
-from ..groups.o3 import natural, parse_irreps
+from ..groups.o3 import parse_irreps
 from ..spec.model import Spec
 from .graph import Architecture, GraphBuilder
-from .points import IRREP_CHANNELS, build_point_ir
+from .points import IRREP_CHANNELS, build_point_ir, irreps_basis, irreps_parts
 from .symmetry import Symmetry
 
 RADIAL_BASIS = 8          # Bessel functions per distance (PaiNN's 20, NequIP's 8)
@@ -121,26 +121,26 @@ def build_sparse_point_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) ->
                          reason="the vector channels weighted by invariant gates: turns with the points, "
                                 "ignores translations")
         else:
-            head = add_sparse_irreps_head(b, trunk, width, size, arch, output)
+            head = add_sparse_irreps_head(b, trunk, width, size, arch, output, dim)
         b.add("output", head, b.graph.nodes[head]["out"], index=index, kind=output.kind, params=0)
     return b.graph
 
 
-def add_sparse_irreps_head(b: GraphBuilder, trunk: str, width: int, size, arch: Architecture, output) -> str:
-    """Irreps of O(3) from 3 x IRREP_CHANNELS gated vectors per point (symc.ir.points.add_irreps_head's blocks)."""
+def add_sparse_irreps_head(b: GraphBuilder, trunk: str, width: int, size, arch: Architecture, output,
+                           dim: int = 3) -> str:
+    """Irreps of O(3) (O(2) on 2-D points) from 3 x IRREP_CHANNELS gated vectors per point (symc.ir.points.
+    add_irreps_head's blocks)."""
     irreps = parse_irreps(output.irreps)
     per_cloud = output.kind == "cloud irreps"
     count = size[0]
     channels = IRREP_CHANNELS
     gates = width * 3 * channels * width + 3 * channels * width
     blocks = sum(width * mul * channels + mul * channels for mul, _, _ in irreps)
-    parts = [f"{l}{'e' if p == 1 else 'o'}: " + ("invariant" if (l, p) == (0, 1) else "triple products" if l == 0
-                                               else "spherical harmonics" if natural(l, p) else "couplings")
-             for _, l, p in irreps]
+    parts = irreps_parts(irreps, dim)
+    harmonics = "circular harmonics" if dim == 2 else "spherical harmonics"
     return b.add("sparse_irreps_head", trunk, b.scalars(output.size) if per_cloud else b.scalars(output.size, size),
                  in_features=width, channels=channels, irreps=irreps, per_cloud=per_cloud, params=gates + blocks,
-                 flops=2 * count * (gates + blocks), algorithm="spherical harmonics" + (", mean per cloud"
-                                                                                         if per_cloud else ""),
-                 reason=f"{output.irreps} in e3nn's basis from {channels} x 3 gated vectors per point "
+                 flops=2 * count * (gates + blocks), algorithm=harmonics + (", mean per cloud" if per_cloud else ""),
+                 reason=f"{output.irreps} in {irreps_basis(dim)} from {channels} x 3 gated vectors per point "
                         f"({'; '.join(parts)})" + ("; the mean over each cloud's points" if per_cloud else
                                                    ": moves with the points"))

@@ -132,7 +132,12 @@ def solid_harmonics(v: torch.Tensor, degree: int, coefficients: torch.Tensor) ->
     `coefficients` (2l + 1, (l + 1)(l + 2) / 2) holds each component's coefficients in the monomials x^a y^b z^c of
     degree l, listed with a from l down to 0, then b from l - a down to 0 (the generated file's HARMONICS). Powers
     are products, so gradients stay finite at v = 0.
+
+    Vectors v (..., 2) of 2-D clouds get (Re z^l, Im z^l), z = x + iy, from `coefficients` (2, l + 1) in the
+    monomials x^a y^(l - a), a from l down to 0 (symc.groups.o2).
     """
+    if v.shape[-1] == 2:
+        return planar_harmonics(v, degree, coefficients)
     x, y, z = v[..., 0], v[..., 1], v[..., 2]
     one = torch.ones_like(x)
     px, py, pz = [one], [one], [one]
@@ -147,6 +152,22 @@ def solid_harmonics(v: torch.Tensor, degree: int, coefficients: torch.Tensor) ->
     return torch.stack(columns, dim=-1) @ coefficients.to(device=v.device, dtype=v.dtype).t()
 
 
+def planar_harmonics(v: torch.Tensor, degree: int, coefficients: torch.Tensor) -> torch.Tensor:
+    """(..., 2): (Re z^l, Im z^l) of the vectors v (..., 2), z = x + iy, as products of powers (see solid_harmonics)."""
+    x, y = v[..., 0], v[..., 1]
+    px, py = [torch.ones_like(x)], [torch.ones_like(y)]
+    for _ in range(degree):
+        px.append(px[-1] * x)
+        py.append(py[-1] * y)
+    columns = [px[degree - b] * py[b] for b in range(degree + 1)]
+    return torch.stack(columns, dim=-1) @ coefficients.to(device=v.device, dtype=v.dtype).t()
+
+
+def planar_cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(..., 1): a_x b_y - a_y b_x of 2-D vectors, invariant under rotations and negated by mirrors."""
+    return a[..., 0:1] * b[..., 1:2] - a[..., 1:2] * b[..., 0:1]
+
+
 class IrrepBlock(torch.nn.Module):
     """`copies` copies of the irrep (l, p) per point, as (B, N, copies * (2l + 1)), from invariant features h and three
     sets of equivariant vectors a, b, c (B, N, K, 3): sum_k w_ck(h) T_k with w a linear map of h and T_k
@@ -157,6 +178,10 @@ class IrrepBlock(torch.nn.Module):
     - 0o: the triple product a_k . (b_k x c_k).
 
     So T_k moves by D^l(R) under rotations and by p D^l(-R) under R with det -1: exactly the irrep (l, p).
+
+    With 2-D vectors (B, N, K, 2) the blocks are those of O(2) (symc.groups.o2): natural parity Y^l(a_k) =
+    (Re, Im) of (a_k as x + iy)^l; unnatural parity the pseudoscalar b_k x c_k times Y^l(a_k) (2-D has no
+    l x 1 -> l coupling); 0o the cross product a_k x b_k.
     """
 
     def __init__(self, width: int, channels: int, copies: int, degree: int, parity: int,
@@ -178,6 +203,10 @@ class IrrepBlock(torch.nn.Module):
             t = torch.ones_like(a[..., :1])
         elif self.kind == 1:
             t = solid_harmonics(a, self.degree, self.harmonics)
+        elif self.kind == 2 and a.shape[-1] == 2:
+            t = solid_harmonics(a, self.degree, self.harmonics) * planar_cross(b, c)
+        elif self.kind == 3 and a.shape[-1] == 2:
+            t = planar_cross(a, b)
         elif self.kind == 2:
             t = torch.einsum("...i,...j,ijk->...k", solid_harmonics(a, self.degree, self.harmonics), b,
                              self.coupling.to(device=a.device, dtype=a.dtype))
@@ -228,11 +257,18 @@ class IrrepsHead(torch.nn.Module):
 
 
 def symmetric_matrix(y: torch.Tensor) -> torch.Tensor:
-    """(..., 3, 3): the symmetric matrix of a '1x0e+1x2e' vector y (..., 6) in e3nn's basis, which moves as
+    """(..., 3, 3) (or (..., 2, 2) on 2-D points): the symmetric matrix of a '1x0e+1x2e' vector y (..., 6) in e3nn's basis, which moves as
     R M R^T when y moves as D(R) y: M = y_0 I / sqrt(3) + sum_m y_(1+m) Q_m, the Q_m orthonormal and traceless with
     v^T Q_m v proportional to Y^2_m(v). Its inverse: y_0 = tr M / sqrt(3), y_1 = sqrt(2) M_xz, y_2 = sqrt(2) M_xy,
-    y_3 = (2 M_yy - M_xx - M_zz) / sqrt(6), y_4 = sqrt(2) M_yz, y_5 = (M_zz - M_xx) / sqrt(2)."""
+    y_3 = (2 M_yy - M_xx - M_zz) / sqrt(6), y_4 = sqrt(2) M_yz, y_5 = (M_zz - M_xx) / sqrt(2).
+
+    On 2-D points y (..., 3) is '1x0e+1x2e' of O(2) and M (..., 2, 2) = (y_0 I + y_1 diag(1, -1) + y_2 [[0, 1],
+    [1, 0]]) / sqrt(2), which moves as Q M Q^T; its inverse: y_0 = tr M / sqrt(2), y_1 = (M_xx - M_yy) / sqrt(2),
+    y_2 = sqrt(2) M_xy."""
     s2, s3, s6 = math.sqrt(2.0), math.sqrt(3.0), math.sqrt(6.0)
+    if y.shape[-1] == 3:
+        a, c, d = y.unbind(dim=-1)
+        return torch.stack([torch.stack([a + c, d], dim=-1), torch.stack([d, a - c], dim=-1)], dim=-2) / s2
     a, xz, xy, c, yz, d = y.unbind(dim=-1)
     rows = [torch.stack([a / s3 - c / s6 - d / s2, xy / s2, xz / s2], dim=-1),
             torch.stack([xy / s2, a / s3 + 2 * c / s6, yz / s2], dim=-1),

@@ -60,7 +60,7 @@ class Output(_Frozen):
     size: int = Field(default=1, ge=1)
     """K: classes/values/channels/fields; for `vector` it is 1; for irreps the dimension."""
     irreps: Optional[str] = None
-    """Irreps outputs: the irreps of O(3) in e3nn's canonical text, '1x0e+1x1o'."""
+    """Irreps outputs: the irreps of O(3) (or of O(2) on 2-D points) in e3nn's canonical text, '1x0e+1x1o'."""
 
 
 class Hints(_Frozen):

@@ -13,6 +13,7 @@ from .errors import SpecError
 from .grammar import parser
 from .model import Domain, Factor, Hints, Output, Spec
 from ..domains import domain as domain_plugin
+from ..groups import o2
 from ..groups.o3 import irreps_dim, irreps_text, parse_irreps
 from .normalize import with_article
 from .syntax import DOMAIN_WORDS, syntax_error
@@ -362,6 +363,8 @@ def _assemble(clauses: list[_Clause], text: str) -> tuple[Spec, dict[str, str]]:
         elif clause.section == "output":
             key = f"output.{len(outputs)}"
             outputs.append(clause.value)
+            if clause.value.irreps and domain.dim == 2:  # degree l >= 1 of O(2) has 2 components, not 2l + 1
+                outputs[-1] = clause.value.model_copy(update={"size": o2.irreps_dim(parse_irreps(clause.value.irreps))})
         elif clause.section == "hint":
             key = f"hint.{clause.name}"
             hints[clause.name] = clause.value

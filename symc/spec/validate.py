@@ -7,7 +7,8 @@ from __future__ import annotations
 from itertools import combinations
 
 from ..domains import DOMAINS, domain as domain_plugin
-from ..groups.o3 import MAX_DEGREE, parse_irreps
+from ..groups.o3 import parse_irreps
+from ..groups.rigid import irreps_math
 from .model import Spec
 from .normalize import domain_text, factor_text, hint_text, output_text, plural, with_article
 
@@ -150,21 +151,20 @@ class _Checks:
                                "apart")
 
     def irreps(self, key: str, written: str, output):
-        """Irreps of O(3): 3-D point clouds with a rotation group, degrees this version builds."""
+        """Irreps of O(3) or O(2): 3-D or 2-D point clouds with a rotation group, degrees this version builds."""
         domain = self.spec.domain
         if output.kind not in domain_plugin(domain.kind).outputs:
             self.fail(key, f"'{written}' gives irreps of O(3), which turn with 3-D points: it is for point clouds, "
                            f"not {with_article(domain.kind)}")
-        if domain.dim != 3:
-            self.fail(key, f"'{written}' gives irreps of O(3), but '{self.written('domain')}' has {domain.dim}-D "
-                           "points: irreps need 3-D points ('point cloud Nx3')")
+        n = domain.dim  # 2 or 3, checked with the domain
         if not any(f.kind in RIGID for f in self.spec.symmetry):
-            self.fail(key, f"'{written}' gives irreps of O(3), which need a rotation group to act on them: add "
-                           "'O(3)', 'SO(3)', 'E(3)' or 'SE(3)'")
+            self.fail(key, f"'{written}' gives irreps of O({n}), which need a rotation group to act on them: add "
+                           f"'O({n})', 'SO({n})', 'E({n})' or 'SE({n})'")
         high = max(l for _, l, _ in parse_irreps(output.irreps))
-        if high > MAX_DEGREE:
+        limit = irreps_math(n).MAX_DEGREE
+        if high > limit:
             self.fail(key, f"'{written}' asks for degree {high}, which is not supported; supported: degrees up to "
-                           f"{MAX_DEGREE} (irreps 0e to {MAX_DEGREE}o)")
+                           f"{limit} (irreps 0e to {limit}o)" + (" on 2-D points" if n == 2 else ""))
 
     def hints(self):
         hints = self.spec.hints

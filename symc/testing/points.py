@@ -1,13 +1,14 @@
 """Point clouds: pos -> pos @ R.T + t with R in O(D) (det +1 only for SE/SO; t only when translations are in the
 group), and the same permutation of pos, features and every per-point output. Vector outputs move as v @ R.T, irreps
-outputs as y @ D(R).T with D(R) the block-diagonal Wigner matrices of e3nn's basis (symc.groups.o3)."""
+outputs as y @ D(R).T with D(R) the block-diagonal Wigner matrices of e3nn's basis (symc.groups.o3), or on 2-D points
+those of O(2) (symc.groups.o2)."""
 from __future__ import annotations
 
 import torch
 
 from symc.groups.actions import random_orthogonal
-from symc.groups.o3 import irreps_text, parse_irreps, representation
-from symc.groups.rigid import rigid_motions
+from symc.groups.o3 import irreps_text, parse_irreps
+from symc.groups.rigid import irreps_math, rigid_motions
 
 from .domains import tester_check, DomainTester, Move, identity_move, parse_sizes
 
@@ -25,6 +26,11 @@ class PointCloudTester(DomainTester):
         self.rigid, self.translation, self.reflections = motions.kind, motions.translations, motions.reflections
         # irreps outputs (one per point, one per cloud at most): how each moves, from symc.groups.o3
         self.irreps = {o.kind: parse_irreps(o.irreps) for o in spec.outputs if o.kind in IRREP_KINDS}
+        # D(R) of e3nn's basis on 3-D points, of O(2)'s (cos l phi, sin l phi) on 2-D ones
+        self.representation = irreps_math(self.dim).representation
+        self.action = ("e3nn's Irreps.D_from_matrix(R)" if self.dim == 3 else
+                       "O(2)'s block diagonal: degree l turned by l t, mirrors diag(1, -1), negated for the "
+                       "unnatural parity (docs/spec-language.md §1.3.1)")
 
     def sizes(self, sizes):
         default = [tuple(self.spec.domain.shape)] if self.spec.domain.shape else DEFAULT_COUNTS
@@ -52,7 +58,7 @@ class PointCloudTester(DomainTester):
             if kind == "vector" and rotation is not None:
                 y = y @ rotation.T
             if kind in IRREP_KINDS and rotation is not None:  # D(R) of e3nn's basis, parity included
-                y = y @ torch.from_numpy(representation(self.irreps[kind], rotation.numpy())).T
+                y = y @ torch.from_numpy(self.representation(self.irreps[kind], rotation.numpy())).T
             return y[:, perm] if perm is not None and kind != "cloud irreps" else y
 
         return Move(name, inputs, output)
@@ -97,9 +103,9 @@ class PointCloudTester(DomainTester):
         lines = [f"group: {group} with permutations", f"actions: {actions}; vector outputs v @ R.T"]
         for kind, irreps in self.irreps.items():
             where = "per cloud (not permuted)" if kind == "cloud irreps" else "per point"
-            lines.append(f"irreps output {irreps_text(irreps)} {where}: y @ D(R).T, D(R) = e3nn's "
-                         "Irreps.D_from_matrix(R)" + (" (parity p times D(-R) when det R = -1)" if self.reflections
-                                                      else "; rotations only: parity not claimed"))
+            mirrors = " (parity p times D(-R) when det R = -1)" if self.dim == 3 else ""
+            lines.append(f"irreps output {irreps_text(irreps)} {where}: y @ D(R).T, D(R) = {self.action}"
+                         + (mirrors if self.reflections else "; rotations only: parity not claimed"))
         if not self.translation:
             lines.append("not tested: translations (not in the group: positions are about the origin)")
         return lines

@@ -12,7 +12,7 @@ import torch
 
 from symc.domains.point_cloud import is_sparse
 from symc.groups.actions import random_orthogonal
-from symc.groups.o3 import irreps_text, representation
+from symc.groups.o3 import irreps_text
 
 from .domains import Move, identity_move, tester_check
 from .points import IRREP_KINDS, TRANSLATION_SCALE, PointCloudTester, check_point_cloud
@@ -77,7 +77,8 @@ class SparsePointTester(PointCloudTester):
                 if kind == "vector":
                     y = torch.einsum("nij,nj->ni", rotations[batch], y)
                 elif kind in IRREP_KINDS:
-                    d = torch.stack([torch.from_numpy(representation(self.irreps[kind], r.numpy())) for r in rotations])
+                    d = torch.stack([torch.from_numpy(self.representation(self.irreps[kind], r.numpy()))
+                                     for r in rotations])
                     y = torch.einsum("nij,nj->ni", d[batch] if kind == "irreps" else d, y)
             if kind in PER_CLOUD:
                 if relabel is not None:  # the new cloud relabel[g] holds the old cloud g's row
@@ -137,7 +138,7 @@ class SparsePointTester(PointCloudTester):
                  f"group: {group} with permutations", f"actions: {actions}; vector outputs v R_g^T"]
         for kind, irreps in self.irreps.items():
             where = "per cloud" if kind == "cloud irreps" else "per point"
-            lines.append(f"irreps output {irreps_text(irreps)} {where}: y D(R_g)^T, D = e3nn's Irreps.D_from_matrix")
+            lines.append(f"irreps output {irreps_text(irreps)} {where}: y D(R_g)^T, D = {self.action}")
         if not self.translation:
             lines.append("not tested: translations (not in the group: positions are about the origin)")
         return lines
