@@ -228,3 +228,15 @@ def test_flip_and_rotation_2_canonicalize_exactly(noise):
         model = wrapped(plain_cnn().double(), spec)
         with torch.no_grad():
             assert max((model(m(noise)) - model(noise)).abs().max().item() for m in moves) <= 1e-15
+
+
+def test_a_state_dict_round_trip_gives_the_same_outputs():
+    compiled = symc.compile("image 1x12x12; flip; equivariant output 2; canonicalize")
+    torch.manual_seed(0)
+    first, second = compiled.new_module().eval(), compiled.new_module().eval()
+    second.load_state_dict(first.state_dict())
+    x = torch.randn(2, 1, 12, 12)
+    with torch.no_grad():
+        assert torch.equal(first(x), second(x))
+    assert any(key.startswith("canonicalizer.") for key in first.state_dict())
+    assert any(key.startswith("backbone.") for key in first.state_dict())
