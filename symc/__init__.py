@@ -25,3 +25,12 @@ def assert_equivariant(module, spec, **options):
     """Raise AssertionError carrying the report when `module` is not equivariant as `spec` declares."""
     from .testing import assert_equivariant as run_assert
     return run_assert(module, spec, **options)
+
+
+def canonicalize(backbone, spec, **options):
+    """Wrap any torch module with a learned canonicalizer compiled from `spec`; see symc.api.canonicalize."""
+    from .api import canonicalize as wrap
+    return wrap(backbone, spec, **options)
+
+
+__all__ += ["canonicalize"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Union
 
 from .emit.codegen import emit_source
+from .plan.canonicalize import plan_spec
 from .plan.plan import Plan, make_plan
 from .spec import Spec, SpecError, parse
 
@@ -153,13 +154,33 @@ def compile(spec: SpecLike, *, target: str | None = None, autotune: bool = False
     if target is not None:
         _check_target(target)
         parsed = parsed.model_copy(update={"hints": parsed.hints.model_copy(update={"target": target})})
-    plan = make_plan(parsed)
+    plan = plan_spec(parsed)   # make_plan, or a canonicalizer and a backbone under the `canonicalize` hint
     if autotune:
         from .plan.autotune import autotune as measure
-        plan = measure(plan)
+        plan = measure(plan) if isinstance(plan, Plan) else plan.parts(measure)
     return Compiled(parsed, plan, emit_source(plan))
 
 
 def plan(spec: SpecLike, *, target: str | None = None) -> Plan:
     """The plan alone (no module, no torch)."""
     return compile(spec, target=target).plan
+
+
+def canonicalize(backbone, spec: SpecLike, *, width: int | None = None):
+    """Wrap any torch module `backbone` with a small learned canonicalizer compiled from `spec` (an image spec with
+    a rotation or mirror group of right angles and mirrors): the result is exactly invariant (per-pixel outputs
+    exactly equivariant) whenever the canonicalizer's top score is unique. The backbone keeps its own parameters
+    (`wrapped.backbone is backbone`). See docs/spec-language.md §3."""
+    from .ir.symmetry import analyze
+    from .groups.moves import grid_moves
+    from .nn.canonicalize import Canonicalize
+    from .spec.canonicalize import CANONICALIZER_WIDTH, canonicalizer_spec, check_canonicalizable
+
+    parsed = read_spec(spec)
+    check_canonicalizable(parsed)
+    scorer_spec = canonicalizer_spec(parsed, width or CANONICALIZER_WIDTH)
+    scorer = compile(scorer_spec).new_module()
+    group = analyze(scorer_spec).group
+    moves = grid_moves(group, 2)
+    equivariant = tuple(output.kind == "equivariant" for output in parsed.outputs)
+    return Canonicalize(backbone, scorer, moves, group.regular_table(), equivariant)

@@ -12,6 +12,7 @@ IMAGE = Domain(
     lowered=frozenset({"translation", "rotation", "dihedral", "flip", "hue", "scale", "SO", "O", "SE", "E"}),
     backbones=frozenset({"conv"}),
     size_layout="CxHxW",
+    hints=frozenset({"canonicalize"}),
     hooks={
         "symmetry": "symc.ir.image:analyze_image",
         "architecture": "symc.plan.domains:image_architecture",

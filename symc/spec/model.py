@@ -90,6 +90,8 @@ class Hints(_Frozen):
     """Point clouds: the distance the radial basis is scaled by when no cutoff sets it."""
     sparse: Optional[bool] = None
     """Graphs: edges given as an edge index (2, M) in PyG's flat layout rather than as a dense adjacency."""
+    canonicalize: Optional[bool] = None
+    """Images: a plain backbone behind a small learned canonicalizer that turns each input back to its pose."""
     dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None
     target: Optional[str] = None
     batch: Optional[int] = None

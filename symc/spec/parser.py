@@ -270,6 +270,9 @@ class _Builder(Transformer):
     def sparse(self, meta, children):
         return self._hint(meta, "sparse", True)
 
+    def canonicalize(self, meta, children):
+        return self._hint(meta, "canonicalize", True)
+
     def frequencies(self, meta, children):
         return self._hint(meta, "frequencies", self._count(children[0], "the number of frequencies", meta))
 

@@ -9,6 +9,7 @@ from itertools import combinations
 from ..domains import DOMAINS, domain as domain_plugin
 from ..groups.o3 import parse_irreps
 from ..groups.rigid import irreps_math
+from .canonicalize import check_canonicalizable
 from .model import Spec
 from .normalize import domain_text, factor_text, hint_text, output_text, plural, with_article
 
@@ -39,6 +40,7 @@ IRREPS = ("irreps", "cloud irreps")
 # Hints that belong to some domains only (each plug-in lists the ones it takes), and what they are for.
 SCOPED_HINTS = {"cutoff": "the neighbourhoods of points", "neighbours": "the neighbourhoods of points",
                 "length_scale": "distances between points", "sparse": "edge lists"}
+SCOPED_HINTS["canonicalize"] = "turning inputs back to a canonical pose"
 
 
 def validate(spec: Spec, sources: dict[str, str] | None = None) -> None:
@@ -176,6 +178,8 @@ class _Checks:
                            if name == "sparse" and "cutoff" in plugin.hints else "")
                 self.fail(f"hint.{name}", f"'{self.written(f'hint.{name}')}' is for {purpose} ({takers}), not "
                                           f"{with_article(self.spec.domain.kind)}{instead}")
+        if hints.canonicalize:
+            check_canonicalizable(self.spec, self.written)
         if hints.pooling == "sum" and "pooling sum" not in plugin.hints:
             takers = " and ".join(sorted(p.plural for p in DOMAINS if "pooling sum" in p.hints))
             self.fail("hint.pooling", f"'{self.written('hint.pooling')}' adds up the elements' outputs (extensive "
