@@ -1,0 +1,97 @@
+"""From measured scores to verdicts, and from verdicts to the strongest spec the language can say (no torch).
+
+The number judged is the skill kept: (augmented - chance) / (plain - chance), the share of what the plain model
+learned above chance that survives imposing the candidate. docs/spec-language.md gives the measurements the
+thresholds come from ("symc discover" under §2).
+"""
+from __future__ import annotations
+
+RESPECTED_KEPT = 0.90
+"""Kept at least this share of the skill: the labels respect the candidate."""
+BROKEN_KEPT = 0.75
+"""Kept less than this share: imposing the candidate maps labels onto each other; between the two, unclear."""
+MIN_SKILL = 0.10
+"""A plain model less than this far above chance (accuracy points, or R^2) learned too little to judge anything."""
+
+RESPECTED, BROKEN, UNCLEAR = "respected", "broken", "unclear"
+
+
+def judge(plain: float, augmented: float, chance: float) -> tuple[str, float | None]:
+    """(verdict, skill kept) of one candidate."""
+    skill = plain - chance
+    if skill < MIN_SKILL:
+        return UNCLEAR, None
+    kept = (augmented - chance) / skill
+    if kept >= RESPECTED_KEPT:
+        return RESPECTED, kept
+    return (BROKEN if kept < BROKEN_KEPT else UNCLEAR), kept
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+def suggest_spec(domain: str, shape: tuple[int, ...], classes: int, targets: int,
+                 verdicts: dict[str, str]) -> tuple[str, list[str]]:
+    """The spec of the respected candidates, combined into the strongest group the language expresses, and notes
+    on what it could not say. `verdicts` maps candidate names to verdicts; an unjudged candidate is not imposed."""
+    def respected(name):
+        return verdicts.get(name) == RESPECTED
+
+    output = f"invariant output {classes} classes" if classes else f"invariant output {targets} values"
+    notes: list[str] = []
+    clauses: list[str] = []
+    if domain == "image":
+        head = f"image {_shape_text(shape)}"
+        turns = 8 if respected("eighth turns") and respected("quarter turns") else 4 if respected("quarter turns") else 0
+        if respected("eighth turns") and not turns:
+            notes.append("eighth turns respected but quarter turns not: rotations left out")
+        if turns and respected("mirror"):
+            clauses.append(f"D{turns}")
+        elif turns:
+            clauses.append(f"rotation {turns}")
+        elif respected("mirror"):
+            clauses.append("flip")
+        if respected("hue"):
+            clauses.append("hue 3")
+        scale = respected("scale")
+        if verdicts.get("translation") == BROKEN:
+            clauses.append("no translation")
+            if scale:
+                notes.append("scale respected, but the language has no 'scale N' with 'no translation': left out")
+                scale = False
+        if scale:
+            clauses.append("scale 3")
+    elif domain == "sequence":
+        head = f"sequence {_shape_text(shape)}"
+        if verdicts.get("translation") == BROKEN:
+            clauses.append("no translation")
+        if respected("time reversal"):
+            clauses.append("time reversal")
+        if respected("scale"):
+            if "no translation" in clauses:
+                notes.append("scale respected, but the language has no 'scale N' with 'no translation': left out")
+            else:
+                clauses.append("scale 3")
+    elif domain == "set":
+        count, channels = shape
+        if verdicts.get("permutation") == BROKEN:
+            head = f"sequence {channels}x{count}"
+            clauses.append("no translation")
+            notes.append("the order of the elements matters, so this is a sequence: feed x.transpose(1, 2), "
+                         f"(B, {channels}, {count})")
+        else:
+            head = f"set {_shape_text(shape)}"
+    else:
+        count, dim = shape
+        head = f"point cloud {_shape_text(shape)}"
+        rotations, mirrors, shifts = respected("rotations"), respected("mirrors"), respected("translations")
+        if rotations:
+            clauses.append(f"{'E' if mirrors else 'SE'}({dim})" if shifts else f"{'O' if mirrors else 'SO'}({dim})")
+        elif shifts:
+            clauses.append("translation")
+        if mirrors and not rotations:
+            notes.append("mirrors respected without rotations: the language has no mirror-only group for points")
+        if verdicts.get("permutation") == BROKEN:
+            notes.append("the order of the points matters, which point clouds never assume: check the data")
+    return "; ".join([head, *clauses, output]), notes
