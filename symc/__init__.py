@@ -25,3 +25,13 @@ def assert_equivariant(module, spec, **options):
     """Raise AssertionError carrying the report when `module` is not equivariant as `spec` declares."""
     from .testing import assert_equivariant as run_assert
     return run_assert(module, spec, **options)
+
+
+__all__.append("discover")
+
+
+def discover(x, y, domain, **options):
+    """Which candidate symmetries of `domain` the labels y of inputs x respect, and a suggested spec. See
+    symc.discovery."""
+    from .discovery import discover as run_discover
+    return run_discover(x, y, domain, **options)

@@ -1,5 +1,6 @@
-"""`symc discover`: which symmetry does my data have? Measures which candidate actions of a domain the labels
-respect and suggests a spec (docs/spec-language.md §2 and §3). Importing this package does not import torch."""
+"""`symc discover` and `symc.discover`: which symmetry does my data have? Measures which candidate actions of a
+domain the labels respect and suggests a spec (docs/spec-language.md §2 and §3). Importing this package does not
+import torch."""
 from .data import DOMAINS, DataError, domain_word, load_npz, prepare
 from .report import Discovery, Finding
 from .run import DEFAULT_MAX_SAMPLES, DEFAULT_STEPS, DEFAULT_TIME_LIMIT, discover

@@ -7,24 +7,33 @@ thresholds come from ("symc discover" under §2).
 from __future__ import annotations
 
 RESPECTED_KEPT = 0.90
-"""Kept at least this share of the skill: the labels respect the candidate."""
+"""Kept at least this share of the skill (and no clear cost, below): the labels respect the candidate."""
 BROKEN_KEPT = 0.75
-"""Kept less than this share: imposing the candidate maps labels onto each other; between the two, unclear."""
+"""Kept less than this share: imposing the candidate maps labels onto each other."""
+CLEAR_COST = 0.03
+"""A cost (1 - kept) of at least this share of the skill, ..."""
+CLEAR_Z = 3.0
+"""... at least this many standard errors of the paired held-out comparison, is a clear cost: never 'respected'."""
+BROKEN_ERROR_RATIO = 1.4
+"""A clear cost that multiplies the held-out error (1 - accuracy, or the mean squared error) by at least this is
+'broken' even when most of the skill is kept (classes that only some elements of the group confuse)."""
 MIN_SKILL = 0.10
 """A plain model less than this far above chance (accuracy points, or R^2) learned too little to judge anything."""
 
 RESPECTED, BROKEN, UNCLEAR = "respected", "broken", "unclear"
 
 
-def judge(plain: float, augmented: float, chance: float) -> tuple[str, float | None]:
-    """(verdict, skill kept) of one candidate."""
+def judge(plain: float, augmented: float, chance: float, error_ratio: float, z: float) -> tuple[str, float | None]:
+    """(verdict, skill kept) of one candidate from the held-out scores of the plain and the augmented model, the
+    ratio of their held-out errors and the paired comparison's z (the drop over its standard error)."""
     skill = plain - chance
     if skill < MIN_SKILL:
         return UNCLEAR, None
     kept = (augmented - chance) / skill
-    if kept >= RESPECTED_KEPT:
-        return RESPECTED, kept
-    return (BROKEN if kept < BROKEN_KEPT else UNCLEAR), kept
+    clear_cost = 1 - kept >= CLEAR_COST and z >= CLEAR_Z
+    if kept < BROKEN_KEPT or (clear_cost and error_ratio >= BROKEN_ERROR_RATIO):
+        return BROKEN, kept
+    return (RESPECTED if kept >= RESPECTED_KEPT and not clear_cost else UNCLEAR), kept
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

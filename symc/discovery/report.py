@@ -20,17 +20,28 @@ class Finding:
     """Share of the plain model's skill above chance that the augmented one keeps."""
     agreement: float | None = None
     """How far the plain model already treats g.x as x (share of equal predictions, or 1 - relative change)."""
+    error_ratio: float | None = None
+    """Held-out error of the augmented model over the plain one's (1 - accuracy, or the mean squared error)."""
+    z: float | None = None
+    """The paired increase of the held-out error over its standard error."""
     note: str = ""
 
     def evidence(self, metric: str, chance: float) -> str:
         if self.plain is None or self.augmented is None:
             return self.note
         text = f"held-out {metric} {self.plain:.3f} -> {self.augmented:.3f} with augmentation"
-        text += f" (keeps {self.kept:.0%} of the skill above {chance:.2f})" if self.kept is not None else \
-            f" (the plain model is within reach of chance {chance:.2f})"
+        if self.kept is None:
+            text += f" (the plain model is within reach of chance {chance:.2f})"
+        else:
+            text += f" (keeps {self.kept:.0%} of the skill above {chance:.2f}; error x{_number(self.error_ratio)}, " \
+                    f"z {_number(self.z, 1)})"
         if self.agreement is not None:
             text += f"; plain model agrees on g.x {self.agreement:.2f}"
         return text + (f"; {self.note}" if self.note else "")
+
+
+def _number(value: float, digits: int = 2) -> str:
+    return "inf" if value == float("inf") else f"{value:.{digits}f}"
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """`discover(x, y, domain=...)`: measure which candidate actions the labels respect and suggest a spec.
 
-Torch is imported when it runs, never when symc or symc.discover is imported.
+Torch is imported when it runs, never when symc or symc.discovery is imported.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from .data import Data, prepare
 from .report import Discovery, Finding, ProgressBar
 from .verdict import BROKEN, RESPECTED, UNCLEAR, judge, suggest_spec
 
-DEFAULT_STEPS = 600
+DEFAULT_STEPS = 2000
 DEFAULT_MAX_SAMPLES = 4000
-DEFAULT_TIME_LIMIT = 300.0
+DEFAULT_TIME_LIMIT = 600.0
 TEST_FRACTION = 0.25
 
 
@@ -69,7 +69,9 @@ def _measure(data: Data, *, seed, steps, max_samples, time_limit, only, bar_stre
         return (lambda: bar.update(1, note)) if bar else None
 
     plain = measure.train(split, data.domain, steps, seed, on_step=step("plain model"))
-    plain_score = measure.score(measure.predict(plain, split.x_test), split.y_test, split.classes)
+    plain_prediction = measure.predict(plain, split.x_test)
+    plain_score = measure.score(plain_prediction, split.y_test, split.classes)
+    plain_errors = measure.sample_errors(plain_prediction, split.y_test, split.classes)
     chance = measure.chance(split)
     probe = torch.Generator().manual_seed(seed + 2)
     findings = []
@@ -83,9 +85,13 @@ def _measure(data: Data, *, seed, steps, max_samples, time_limit, only, bar_stre
             if bar:
                 bar.update(steps)
             continue
-        augmented = measure.score(measure.predict(model, split.x_test), split.y_test, split.classes)
-        verdict, kept = judge(plain_score, augmented, chance)
-        findings.append(Finding(candidate.name, candidate.action, verdict, plain_score, augmented, kept, agreement))
+        prediction = measure.predict(model, split.x_test)
+        augmented = measure.score(prediction, split.y_test, split.classes)
+        ratio, z = measure.paired_comparison(plain_errors,
+                                             measure.sample_errors(prediction, split.y_test, split.classes))
+        verdict, kept = judge(plain_score, augmented, chance, ratio, z)
+        findings.append(Finding(candidate.name, candidate.action, verdict, plain_score, augmented, kept, agreement,
+                                ratio, z))
     if bar:
         bar.close()
     verdicts = {f.candidate: f.verdict for f in findings}
@@ -95,8 +101,9 @@ def _measure(data: Data, *, seed, steps, max_samples, time_limit, only, bar_stre
               f"{f'{data.classes} classes' if data.classes else f'{data.targets} float targets'}; "
               f"{len(split.x_train)} samples to train, {len(split.x_test)} held out; {steps} steps per model; "
               f"seed {seed}; {time.monotonic() - start:.0f} s",
-              f"a candidate is respected when imposing it keeps >= 90% of the plain model's skill above chance, "
-              f"broken below 75%"]
+              "respected: imposing it keeps >= 90% of the plain model's skill above chance at no clear cost; "
+              "broken: it keeps < 75%, or a clear cost (>= 3% of the skill, >= 3 standard errors) multiplies "
+              "the error by >= 1.4"]
     notes = [f"not tested: {line}" for line in skipped] + notes
     return Discovery(data.domain, findings, spec, metric, chance, header, notes)
 
