@@ -33,11 +33,15 @@ class Finding:
         if self.kept is None:
             text += f" (the plain model is within reach of chance {chance:.2f})"
         else:
-            text += f" (keeps {self.kept:.0%} of the skill above {chance:.2f}; error x{_number(self.error_ratio)}, " \
+            text += f" (keeps {_percent(self.kept)} of the skill above {chance:.2f}; error x{_number(self.error_ratio)}, " \
                     f"z {_number(self.z, 1)})"
         if self.agreement is not None:
             text += f"; plain model agrees on g.x {self.agreement:.2f}"
         return text + (f"; {self.note}" if self.note else "")
+
+
+def _percent(value: float) -> str:
+    return f"{round(100 * value) or 0:d}%"   # never "-0%"
 
 
 def _number(value: float, digits: int = 2) -> str:

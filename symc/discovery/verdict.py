@@ -15,8 +15,11 @@ CLEAR_COST = 0.03
 CLEAR_Z = 3.0
 """... at least this many standard errors of the paired held-out comparison, is a clear cost: never 'respected'."""
 BROKEN_ERROR_RATIO = 1.4
-"""A clear cost that multiplies the held-out error (1 - accuracy, or the mean squared error) by at least this is
-'broken' even when most of the skill is kept (classes that only some elements of the group confuse)."""
+"""A clear cost that multiplies the held-out error (1 - accuracy, or the mean squared error) by at least this ..."""
+BROKEN_DROP = 0.04
+"""... and lowers the held-out score by at least this (accuracy, or R^2) is 'broken' even when most of the skill is
+kept (classes that only some elements of the group confuse); a smaller drop on a near-perfect plain model, whose
+error ratio is huge, stays 'unclear'."""
 MIN_SKILL = 0.10
 """A plain model less than this far above chance (accuracy points, or R^2) learned too little to judge anything."""
 
@@ -31,7 +34,8 @@ def judge(plain: float, augmented: float, chance: float, error_ratio: float, z: 
         return UNCLEAR, None
     kept = (augmented - chance) / skill
     clear_cost = 1 - kept >= CLEAR_COST and z >= CLEAR_Z
-    if kept < BROKEN_KEPT or (clear_cost and error_ratio >= BROKEN_ERROR_RATIO):
+    confused = error_ratio >= BROKEN_ERROR_RATIO and plain - augmented >= BROKEN_DROP
+    if kept < BROKEN_KEPT or (clear_cost and confused):
         return BROKEN, kept
     return (RESPECTED if kept >= RESPECTED_KEPT and not clear_cost else UNCLEAR), kept
 
