@@ -134,8 +134,10 @@ def test_suggestions_combine_into_the_strongest_group():
     assert spec("sequence", (2, 50), {"time reversal": RESPECTED}, 0, 3) == \
         "sequence 2x50; time reversal; invariant output 3 values"
     assert spec("point cloud", (8, 3), {"rotations": RESPECTED, "mirrors": RESPECTED, "translations": RESPECTED,
-                                        "permutation": RESPECTED}) == "point cloud 8x3; E(3); invariant output 10 classes"
-    assert spec("point cloud", (8, 2), {"rotations": RESPECTED}) == "point cloud 8x2; SO(2); invariant output 10 classes"
+                                        "permutation": RESPECTED}) == \
+        "point cloud 8x3; E(3); invariant output 10 classes"
+    assert spec("point cloud", (8, 2), {"rotations": RESPECTED}) == \
+        "point cloud 8x2; SO(2); invariant output 10 classes"
     for text in [spec("image", image, {"quarter turns": RESPECTED, "mirror": RESPECTED, "hue": RESPECTED,
                                        "scale": RESPECTED}),
                  spec("point cloud", (8, 3), {"translations": RESPECTED})]:

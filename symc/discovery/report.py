@@ -1,4 +1,4 @@
-"""What `symc discover` found: one finding per candidate, a table, the suggested spec; and its progress bar (no torch)."""
+"""What `symc discover` found: one finding per candidate, a table, the suggested spec; its progress bar. No torch."""
 from __future__ import annotations
 
 import sys
@@ -33,8 +33,8 @@ class Finding:
         if self.kept is None:
             text += f" (the plain model is within reach of chance {chance:.2f})"
         else:
-            text += f" (keeps {_percent(self.kept)} of the skill above {chance:.2f}; error x{_number(self.error_ratio)}, " \
-                    f"z {_number(self.z, 1)})"
+            text += (f" (keeps {_percent(self.kept)} of the skill above {chance:.2f}; "
+                     f"error x{_number(self.error_ratio)}, z {_number(self.z, 1)})")
         if self.agreement is not None:
             text += f"; plain model agrees on g.x {self.agreement:.2f}"
         return text + (f"; {self.note}" if self.note else "")

@@ -56,7 +56,9 @@ def suggest_spec(domain: str, shape: tuple[int, ...], classes: int, targets: int
     clauses: list[str] = []
     if domain == "image":
         head = f"image {_shape_text(shape)}"
-        turns = 8 if respected("eighth turns") and respected("quarter turns") else 4 if respected("quarter turns") else 0
+        turns = 4 if respected("quarter turns") else 0
+        if turns and respected("eighth turns"):
+            turns = 8
         if respected("eighth turns") and not turns:
             notes.append("eighth turns respected but quarter turns not: rotations left out")
         if turns and respected("mirror"):
