@@ -116,6 +116,7 @@ def test_verdict_thresholds():
     assert judge(0.84, 0.78, 0.1, 1.3, 5.0)[0] == UNCLEAR            # a clear cost, the error up by 30%
     assert judge(1.0, 0.972, 0.49, float("inf"), 3.8)[0] == UNCLEAR  # a perfect plain model, a small clear cost
     assert judge(0.55, 0.54, 0.5, 1.0, 0.5) == (UNCLEAR, None)       # the plain model learned too little
+    assert judge(0.87, 0.85, 0.1, 1.2, 2.6, related=0.01)[0] == UNCLEAR   # cheap, but the data is not closed
 
 
 def test_suggestions_combine_into_the_strongest_group():

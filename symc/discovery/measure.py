@@ -147,13 +147,19 @@ def chance(data: Split) -> float:
 
 @torch.no_grad()
 def agreement(model: nn.Module, x: torch.Tensor, candidate, generator: torch.Generator, classes: int) -> float:
-    """How far the plain model already treats g.x as x, g a random element other than the identity: the share of
-    equal predicted classes, or for targets 1 - |f(g.x) - f(x)|^2 / the spread of f(x) (1 = alike)."""
+    """How far the plain model relates its answers on g.x to those on x, g a random element other than the
+    identity: 1 when they are alike, 0 when they are no more alike than unrelated answers would be. For classes
+    (a - c) / (1 - c), a the share of equal predicted classes and c that of independent draws from the two
+    predictions' class shares; for targets 1 - |f(g.x) - f(x)|^2 / (the spread of f(x) + that of f(g.x))."""
     moved = candidate.apply(candidate.draw(len(x), generator, identity=False), x)
     before, after = predict(model, x), predict(model, moved)
     if classes:
-        return float((before.argmax(1) == after.argmax(1)).float().mean())
-    spread = float(((before - before.mean(0)) ** 2).sum())
+        first, second = before.argmax(1), after.argmax(1)
+        equal = float((first == second).float().mean())
+        independent = float((torch.bincount(first, minlength=classes).double() / len(x)
+                             * torch.bincount(second, minlength=classes).double() / len(x)).sum())
+        return (equal - independent) / max(1.0 - independent, 1e-12)
+    spread = float(((before - before.mean(0)) ** 2).sum() + ((after - after.mean(0)) ** 2).sum())
     return 1.0 - float(((after - before) ** 2).sum()) / max(spread, 1e-12)
 
 

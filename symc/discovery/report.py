@@ -19,7 +19,7 @@ class Finding:
     kept: float | None = None
     """Share of the plain model's skill above chance that the augmented one keeps."""
     agreement: float | None = None
-    """How far the plain model already treats g.x as x (share of equal predictions, or 1 - relative change)."""
+    """How related the plain model's answers on g.x are to those on x: 0 unrelated, 1 alike (measure.agreement)."""
     error_ratio: float | None = None
     """Held-out error of the augmented model over the plain one's (1 - accuracy, or the mean squared error)."""
     z: float | None = None
@@ -36,7 +36,7 @@ class Finding:
             text += (f" (keeps {_percent(self.kept)} of the skill above {chance:.2f}; "
                      f"error x{_number(self.error_ratio)}, z {_number(self.z, 1)})")
         if self.agreement is not None:
-            text += f"; plain model agrees on g.x {self.agreement:.2f}"
+            text += f"; plain model relates g.x to x {self.agreement:.2f}"
         return text + (f"; {self.note}" if self.note else "")
 
 

@@ -89,7 +89,7 @@ def _measure(data: Data, *, seed, steps, max_samples, time_limit, only, bar_stre
         augmented = measure.score(prediction, split.y_test, split.classes)
         ratio, z = measure.paired_comparison(plain_errors,
                                              measure.sample_errors(prediction, split.y_test, split.classes))
-        verdict, kept = judge(plain_score, augmented, chance, ratio, z)
+        verdict, kept = judge(plain_score, augmented, chance, ratio, z, agreement)
         findings.append(Finding(candidate.name, candidate.action, verdict, plain_score, augmented, kept, agreement,
                                 ratio, z))
     if bar:
@@ -101,7 +101,8 @@ def _measure(data: Data, *, seed, steps, max_samples, time_limit, only, bar_stre
               f"{f'{data.classes} classes' if data.classes else f'{data.targets} float targets'}; "
               f"{len(split.x_train)} samples to train, {len(split.x_test)} held out; {steps} steps per model; "
               f"seed {seed}; {time.monotonic() - start:.0f} s",
-              "respected: imposing it keeps >= 90% of the plain model's skill above chance at no clear cost; "
+              "respected: imposing it keeps >= 90% of the plain model's skill above chance at no clear cost, and "
+              "the plain model relates g.x to x (>= 0.25; 0 unrelated, 1 alike); "
               "broken: it keeps < 75%, or a clear cost (>= 3% of the skill, >= 3 standard errors) multiplies "
               "the error by >= 1.4 and costs >= 0.04"]
     notes = [f"not tested: {line}" for line in skipped] + notes

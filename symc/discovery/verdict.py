@@ -20,15 +20,21 @@ BROKEN_DROP = 0.04
 """... and lowers the held-out score by at least this (accuracy, or R^2) is 'broken' even when most of the skill is
 kept (classes that only some elements of the group confuse); a smaller drop on a near-perfect plain model, whose
 error ratio is huge, stays 'unclear'."""
+MIN_RELATED = 0.25
+"""'respected' also needs the plain model's answers on g.x to be this related to those on x (symc.discovery.measure
+.agreement: 0 unrelated, 1 alike): below it the data is not closed under the candidate (upright photographs turned
+by 90 degrees), which no one calls invariant however cheap imposing it is."""
 MIN_SKILL = 0.10
 """A plain model less than this far above chance (accuracy points, or R^2) learned too little to judge anything."""
 
 RESPECTED, BROKEN, UNCLEAR = "respected", "broken", "unclear"
 
 
-def judge(plain: float, augmented: float, chance: float, error_ratio: float, z: float) -> tuple[str, float | None]:
+def judge(plain: float, augmented: float, chance: float, error_ratio: float, z: float,
+          related: float = 1.0) -> tuple[str, float | None]:
     """(verdict, skill kept) of one candidate from the held-out scores of the plain and the augmented model, the
-    ratio of their held-out errors and the paired comparison's z (the drop over its standard error)."""
+    ratio of their held-out errors, the paired comparison's z (the drop over its standard error) and how related the
+    plain model's answers on g.x are to those on x."""
     skill = plain - chance
     if skill < MIN_SKILL:
         return UNCLEAR, None
@@ -37,7 +43,8 @@ def judge(plain: float, augmented: float, chance: float, error_ratio: float, z: 
     confused = error_ratio >= BROKEN_ERROR_RATIO and plain - augmented >= BROKEN_DROP
     if kept < BROKEN_KEPT or (clear_cost and confused):
         return BROKEN, kept
-    return (RESPECTED if kept >= RESPECTED_KEPT and not clear_cost else UNCLEAR), kept
+    cheap = kept >= RESPECTED_KEPT and not clear_cost
+    return (RESPECTED if cheap and related >= MIN_RELATED else UNCLEAR), kept
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
