@@ -98,7 +98,7 @@ def _measure(data: Data, *, seed, steps, max_samples, time_limit, only, bar_stre
     spec, notes = suggest_spec(data.domain, data.shape, data.classes, data.targets, verdicts)
     _verify(spec)
     header = [f"{data.domain} data {tuple(data.x.shape)}, "
-              f"{f'{data.classes} classes' if data.classes else f'{data.targets} float target' + 's' * (data.targets > 1)}; "
+              f"{_labels(data)}; "
               f"{len(split.x_train)} samples to train, {len(split.x_test)} held out; {steps} steps per model; "
               f"seed {seed}; {time.monotonic() - start:.0f} s",
               "respected: imposing it keeps >= 90% of the plain model's skill above chance at no clear cost, and "
@@ -107,6 +107,10 @@ def _measure(data: Data, *, seed, steps, max_samples, time_limit, only, bar_stre
               "the error by >= 1.4 and costs >= 0.04"]
     notes = [f"not tested: {line}" for line in skipped] + notes
     return Discovery(data.domain, findings, spec, metric, chance, header, notes)
+
+
+def _labels(data: Data) -> str:
+    return f"{data.classes} classes" if data.classes else f"{data.targets} float target{'s' * (data.targets > 1)}"
 
 
 def _verify(spec: str) -> None:
