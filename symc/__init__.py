@@ -11,8 +11,8 @@ from .version import __version__  # noqa: E402
 from .spec import Spec, SpecError, parse  # noqa: E402  (torch-free)
 from .api import Compiled, compile, plan  # noqa: E402  (torch-free)
 
-__all__ = ["compile", "plan", "parse", "check", "assert_equivariant", "Spec", "SpecError", "Compiled",
-           "__version__"]
+__all__ = ["compile", "plan", "parse", "check", "assert_equivariant", "canonicalize", "discover", "Spec",
+           "SpecError", "Compiled", "__version__"]
 
 
 def check(module, spec, **options):
@@ -33,4 +33,8 @@ def canonicalize(backbone, spec, **options):
     return wrap(backbone, spec, **options)
 
 
-__all__ += ["canonicalize"]
+def discover(x, y, domain, **options):
+    """Which candidate symmetries of `domain` the labels y of inputs x respect, and a suggested spec. See
+    symc.discovery."""
+    from .discovery import discover as run_discover
+    return run_discover(x, y, domain, **options)

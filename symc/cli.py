@@ -161,6 +161,28 @@ def cmd_check(args) -> int:
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 
 
+def cmd_discover(args) -> int:
+    from .discovery import DataError, discover, domain_word, load_npz, prepare
+    try:
+        domain = domain_word(args.domain)
+        x, y = load_npz(args.data)   # its messages name the file
+    except DataError as error:
+        raise UsageError(str(error)) from None
+    try:
+        data = prepare(x, y, domain)
+    except DataError as error:
+        raise UsageError(f"{args.data}: {error}") from None
+    if args.max_samples < 2 or args.steps < 1 or (args.time_limit is not None and args.time_limit <= 0):
+        raise UsageError("--max-samples needs at least 2, --steps at least 1 and --time-limit more than 0 seconds")
+    try:
+        found = discover(data, None, data.domain, seed=args.seed, steps=args.steps, max_samples=args.max_samples,
+                         time_limit=args.time_limit, progress=not args.quiet)
+    except SpecError as error:  # the suggestion is compiled before it is shown: failing is a bug in symc
+        raise RuntimeError(f"the suggested spec does not compile: {error}") from error
+    print(found)
+    return EXIT_OK
+
+
 def _size(value: str) -> str:
     parts = value.lower().split("x")  # HxW for images, L or N for sequences, sets, graphs and points, DxHxW
     if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
@@ -206,6 +228,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input size to test (repeatable; HxW for images, L or N for sequences, sets, graphs and "
                         "point clouds, DxHxW for volumes; default: the spec's size, or two sizes, one odd)")
     p.set_defaults(run=cmd_check)
+
+    from .discovery import DEFAULT_MAX_SAMPLES, DEFAULT_STEPS, DEFAULT_TIME_LIMIT, DOMAINS
+    p = commands.add_parser("discover", help="measure which symmetries the labels of a data set respect",
+                            description="Train a small plain model on DATA.npz as is and once per candidate action "
+                                        "of the domain imposed as augmentation; print a table (candidate, evidence, "
+                                        "verdict) and, as the last line, the suggested spec ('spec: ...'). "
+                                        "DATA.npz (numpy.savez) holds 'x', the inputs, and 'y', integer class "
+                                        "labels (N,) or float targets (N,) or (N, K).")
+    p.add_argument("data", metavar="DATA.npz", help="keys 'x' and 'y'; x is (N, C, H, W) or (N, H, W) for images, "
+                                                    "(N, C, L) or (N, L) for sequences, (N, n, C) for sets, "
+                                                    "(N, n, D) for point clouds")
+    p.add_argument("--domain", required=True, metavar="DOMAIN", help=f"one of: {', '.join(DOMAINS)}")
+    p.add_argument("--seed", type=int, default=0, help="seeds the split, the models and the augmentation (default 0)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                   help=f"training batches per model (default {DEFAULT_STEPS})")
+    p.add_argument("--max-samples", type=int, default=DEFAULT_MAX_SAMPLES,
+                   help=f"use a seeded subset of at most this many samples (default {DEFAULT_MAX_SAMPLES})")
+    p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
+                   help=f"candidates not measured by then are 'unclear' (default {DEFAULT_TIME_LIMIT:g})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar on standard error")
+    p.set_defaults(run=cmd_discover)
     return parser
 
 

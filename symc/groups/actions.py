@@ -1,4 +1,4 @@
-"""How planar group elements act on tensors (docs/spec-language.md §5). Imports torch; only the tester uses it.
+"""How planar group elements act on tensors (docs/spec-language.md §5). Imports torch; the tester and discover use it.
 
 Element (mirror, r, N) acts as: mirror left-right first (`torch.flip(x, dims=(-1,))`), then rotate by
 2*pi*r/N in the direction of `torch.rot90(x, 1, dims=(-2, -1))`. Rotations by multiples of 90 degrees use
@@ -120,3 +120,35 @@ def random_orthogonal(dim: int, determinant: int, generator: torch.Generator) ->
     if torch.det(q) * determinant < 0:
         q[:, 0] = -q[:, 0]
     return q
+
+
+def circular_shift(x: torch.Tensor, shifts: tuple[int, ...]) -> torch.Tensor:
+    """A translation on the last len(shifts) axes of a grid, wrapping around: `torch.roll`, as the tester shifts."""
+    dims = tuple(range(-len(shifts), 0))
+    return torch.roll(x, shifts, dims=dims)
+
+
+def zoom_image(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Magnify the last two axes by `factor` about the image centre, bilinear, zero fill; the size stays H x W.
+    Zooming a grid is approximate (details below a pixel are lost or invented), as the `scale N` factor is."""
+    height, width = x.shape[-2], x.shape[-1]
+    cy, cx = (height - 1) / 2, (width - 1) / 2
+    rows = torch.arange(height, dtype=torch.float64, device=x.device)[:, None].expand(height, width)
+    cols = torch.arange(width, dtype=torch.float64, device=x.device)[None, :].expand(height, width)
+    return _sample_bilinear(x, (rows - cy) / factor + cy, (cols - cx) / factor + cx)
+
+
+def zoom_sequence(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Magnify the last axis by `factor` about its centre, linear interpolation, zero fill; the length stays L."""
+    length = x.shape[-1]
+    centre = (length - 1) / 2
+    source = (torch.arange(length, dtype=torch.float64, device=x.device) - centre) / factor + centre
+    left = torch.floor(source)
+    frac = (source - left).to(x.dtype)
+    left = left.long()
+    out = torch.zeros_like(x)
+    for offset, weight in ((0, 1 - frac), (1, frac)):
+        index = left + offset
+        inside = ((index >= 0) & (index < length)).to(x.dtype)
+        out = out + weight * inside * x[..., index.clamp(0, length - 1)]
+    return out
