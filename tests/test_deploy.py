@@ -18,6 +18,10 @@ import pytest
 import torch
 
 import symc
+from symc.domains import graph as graph_domain
+from symc.domains import point_cloud as point_cloud_domain
+from symc.testing.graphs import SparseGraphTester
+from symc.testing.sparse_points import SparsePointTester
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +54,27 @@ SPECS = {
     "volume": "volume 2x6x6x6; octahedral; invariant output 2; widths 3,4",
 }
 IMAGES = [name for name in SPECS if SPECS[name].startswith("image")]
+# Models in PyG's flat layout, with the neighbour search inside forward: radius, kNN and both, every output kind,
+# features, the four 3-D groups (with and without translations), 2-D E(2), no rotations (edge directions as features),
+# and sparse graphs with and without edge features.
+SPARSE = {
+    "cloud-cutoff-e3": "point cloud; E(3); invariant output 1; cutoff 2.5; width 8; depth 2",
+    "cloud-knn-se3": ("point cloud; SE(3); invariant output 1; equivariant vector output; neighbours 4; width 8; "
+                      "depth 1"),
+    "cloud-both-o3-features": ("point cloud with 2 features; O(3); invariant output 2; equivariant output 2; "
+                               "cutoff 2.5; neighbours 4; width 8; depth 1"),
+    "cloud-irreps-so3": "point cloud; SO(3); equivariant output 1x0e + 1x1o; cutoff 2.5; width 8; depth 1",
+    "cloud-irreps-per-cloud-e3": ("point cloud; E(3); equivariant output 1x0e + 1x1o per cloud; cutoff 2.5; "
+                                  "neighbours 5; width 8; depth 1"),
+    "cloud-e2": "point cloud 6x2; E(2); invariant output 1; equivariant vector output; cutoff 1.5; width 8; depth 1",
+    "cloud-translation-features": ("point cloud with 1 feature; translation; permutation; invariant output 2; "
+                                   "cutoff 2; width 8; depth 1"),
+    "graph-edge-features": ("graph with 4 features and 3 edge features; permutation; invariant output 2; width 8; "
+                            "depth 1"),
+    "graph-sparse-hint": ("graph with 4 features; permutation; sparse; invariant output 2; equivariant output 1; "
+                          "width 8; depth 1"),
+}
+SCRIPTED = {**SPECS, **SPARSE}
 # A GPU target lays direct convolutions out channels_last inside the model (the planner's choice there).
 CHANNELS_LAST_SPEC = "image 3x12x12; D4; equivariant output 2 channels; depth 2; width 4; target A100"
 
@@ -60,10 +85,21 @@ def build(text: str, seed: int = 0):
     return compiled, compiled.module.eval()
 
 
+def flat_layout(spec) -> bool:
+    if spec.domain.kind == "point cloud":
+        return point_cloud_domain.is_sparse(spec)
+    return spec.domain.kind == "graph" and graph_domain.is_sparse(spec)
+
+
 def example_inputs(spec, batch: int = 3, seed: int = 1, grow: int = 0) -> tuple[torch.Tensor, ...]:
     """Random inputs of the spec's domain at its size (plus `grow` on every spatial side or element count)."""
     generator = torch.Generator().manual_seed(seed)
     domain = spec.domain
+    if flat_layout(spec):
+        # PyG's flat layout as the tester builds it (clouds or graphs of 6, 7 and 8 points, shuffled), in float32
+        tester = (SparsePointTester if domain.kind == "point cloud" else SparseGraphTester)(spec)
+        flat = tester.inputs((6 + grow,), batch, generator)
+        return tuple(t.float() if t is not None and t.is_floating_point() else t for t in flat)
     sizes = tuple(s + grow for s in domain.shape)
     if domain.kind == "point cloud":
         pos = torch.randn(batch, sizes[0], domain.dim, generator=generator)
@@ -107,16 +143,17 @@ def quiet_jit_warnings():
 
 # --- TorchScript -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", list(SPECS))
+@pytest.mark.parametrize("name", list(SCRIPTED))
 def test_torchscript_script_freeze_and_save_load_stay_exactly_equivariant(name):
-    compiled, model = build(SPECS[name])
+    compiled, model = build(SCRIPTED[name])
     inputs = example_inputs(compiled.spec)
     with torch.no_grad():
         expected = model(*inputs)
         assert_alive(model, inputs)
         scripted = torch.jit.script(model)
         assert_same_outputs(scripted(*inputs), expected)
-        # Sizes stay free: script keeps the Python-side decisions (pooling windows, FFT sizes) as code.
+        # Sizes stay free: script keeps the Python-side decisions (pooling windows, FFT sizes, the neighbour
+        # search) as code.
         bigger = example_inputs(compiled.spec, batch=2, grow=1)
         assert_same_outputs(scripted(*bigger), model(*bigger))
         buffer = io.BytesIO()
@@ -128,6 +165,31 @@ def test_torchscript_script_freeze_and_save_load_stay_exactly_equivariant(name):
         assert_same_outputs(frozen(*inputs), expected)
     for module in (loaded, frozen):  # the saved file's module equals the scripted one exactly (above)
         symc.assert_equivariant(module, compiled.spec)
+
+
+@pytest.mark.parametrize("name", [name for name in SPARSE if name.startswith("cloud")])
+def test_scripted_neighbour_search_finds_the_same_edges(name):
+    """The scripted search runs the same code as eager: the same edges on clouds far from the origin, in float64,
+    in one cloud and in batches, so a scripted model matches its eager self also where the search decides."""
+    compiled, model = build(SPARSE[name])
+    search = "knn_graph" if "cutoff" not in SPARSE[name] else "radius_graph"
+    namespace = sys.modules[type(model).__module__].__dict__
+    eager = namespace[search]
+    scripted = torch.jit.script(eager)
+    dim = compiled.spec.domain.dim
+    generator = torch.Generator().manual_seed(2)
+    for count, clouds, dtype, offset in ((200, 1, torch.float32, 0.0), (300, 4, torch.float64, 0.0),
+                                         (300, 2, torch.float32, 1e4)):
+        pos = torch.rand(count, dim, generator=generator, dtype=dtype) * 6 + offset
+        batch = torch.randint(0, clouds, (count,), generator=generator)
+        if search == "knn_graph":
+            expected, got = eager(pos, 4, batch), scripted(pos, 4, batch, None, 2 ** 22)
+        else:
+            neighbours = 5 if "neighbours" in SPARSE[name] else None
+            expected = eager(pos, 1.5, batch, max_neighbours=neighbours)
+            got = scripted(pos, 1.5, batch, neighbours, 2 ** 22)
+        assert expected.shape[1] > count
+        assert torch.equal(got, expected)
 
 
 # The layers the models above do not use: set and graph blocks, attention with rotary and learned positions,
@@ -215,6 +277,19 @@ def test_torch_compile_fullgraph_has_no_graph_breaks_and_stays_exactly_equivaria
     optimized = torch.compile(model, fullgraph=True, backend="eager")
     with torch.no_grad():
         assert_same_outputs(optimized(*inputs), model(*inputs))
+    symc.assert_equivariant(optimized, compiled.spec)
+
+
+@pytest.mark.parametrize("name", ["cloud-knn-se3", "cloud-irreps-per-cloud-e3", "graph-edge-features"])
+def test_torch_compile_runs_sparse_models_with_graph_breaks_and_stays_exactly_equivariant(name):
+    """The neighbour search and the batch checks read sizes from the data, so dynamo breaks the graph there (no
+    fullgraph); the outputs still equal eager ones, also at another size."""
+    torch._dynamo.reset()
+    compiled, model = build(SPARSE[name])
+    optimized = torch.compile(model, backend="eager")
+    with torch.no_grad():
+        for inputs in (example_inputs(compiled.spec), example_inputs(compiled.spec, batch=2, seed=3, grow=1)):
+            assert_same_outputs(optimized(*inputs), model(*inputs))
     symc.assert_equivariant(optimized, compiled.spec)
 
 

@@ -157,8 +157,9 @@ def test_the_file_is_standalone_and_deterministic(tmp_path):
     c = symc.compile(SPECS[7])
     assert c.source == symc.compile(SPECS[7]).source
     assert "symc" not in "".join(line for line in c.source.splitlines() if line.startswith(("import", "from")))
-    for name in ("radius_graph(pos, CUTOFF, batch, max_neighbours=NEIGHBOURS)", "CUTOFF = 2.0", "NEIGHBOURS = 6",
-                 "EDGE_CHUNK = ", "RADIAL_RANGE = 2.0"):
+    for name in ("radius_graph(pos, self.cutoff, batch, max_neighbours=self.neighbours)", "CUTOFF = 2.0",
+                 "self.cutoff = float(CUTOFF)", "NEIGHBOURS = 6", "self.neighbours = NEIGHBOURS", "EDGE_CHUNK = ",
+                 "RADIAL_RANGE = 2.0"):
         assert name in c.source
     module, _ = symc.testing.load_model_file(c.write(tmp_path / "model.py"))
     assert module(cloud(8))[0].shape == (8, 9)

@@ -35,16 +35,23 @@ def emit_sparse_point_source(plan: Plan) -> str:
     constants = "\n".join(c for c in constants if c)
     if arch.cutoff:
         used.add("radius_graph")
-        search = ("radius_graph(pos, CUTOFF, batch" + (", max_neighbours=NEIGHBOURS" if arch.neighbours else "") +
+        search = ("radius_graph(pos, self.cutoff, batch" +
+                  (", max_neighbours=self.neighbours" if arch.neighbours else "") +
                   ")  # (2, M): row 0 the neighbour j, row 1 the point i")
     else:
         used.add("knn_graph")
-        search = "knn_graph(pos, NEIGHBOURS, batch)  # (2, M): row 0 the neighbour j, row 1 the point i"
+        search = "knn_graph(pos, self.neighbours, batch)  # (2, M): row 0 the neighbour j, row 1 the point i"
     rows = [f'            SparseInteraction({d["width"]}, RADIAL_BASIS, {d["extra"]}, handed={d["handed"]}, '
             f'neighbours={d["neighbours"]}, chunk=EDGE_CHUNK, activation="{d["activation"]}"),' for d in layers]
     lines = [f"        self.embed = PointEmbedding({channels}, {embed['out_features']}, {dim}, "
              f"rotations={embed['rotations']}, about_origin={embed['about_origin']}, radial_range=RADIAL_RANGE)",
-             "        self.layers = torch.nn.ModuleList([\n" + "\n".join(rows) + "\n        ])"]
+             "        self.layers = torch.nn.ModuleList([\n" + "\n".join(rows) + "\n        ])",
+             "        # attributes, not globals: TorchScript reads no numbers from module globals",
+             "        self.radial_range, self.radial_basis = float(RADIAL_RANGE), RADIAL_BASIS"]
+    if arch.cutoff:
+        lines.append("        self.cutoff = float(CUTOFF)")
+    if arch.neighbours:
+        lines.append("        self.neighbours = NEIGHBOURS")
     expressions, irreps_heads = [], []
     for index, chain in enumerate(heads):
         kind = graph.nodes[chain[-1]]["kind"]
@@ -91,9 +98,10 @@ def emit_sparse_point_source(plan: Plan) -> str:
         "        diff = pos.index_select(0, target) - pos.index_select(0, source)  # x_i - x_j: turns with the points\n"
         "        distance = safe_length(diff)\n"
         "        unit = diff / distance.unsqueeze(-1)\n"
-        "        radial = radial_basis(distance, RADIAL_RANGE, RADIAL_BASIS)\n"
+        "        radial = radial_basis(distance, self.radial_range, self.radial_basis)\n"
         + ("        # no rotation group: the edge's direction is a feature, faded out with the same envelope\n"
-           "        radial = torch.cat([radial, diff / RADIAL_RANGE * smooth_envelope(distance / RADIAL_RANGE)"
+           "        radial = torch.cat([radial, diff / self.radial_range * "
+           "smooth_envelope(distance / self.radial_range)"
            ".unsqueeze(-1)], dim=-1)\n" if extra else "")
         + f"        h, v = self.embed(pos, {'features' if channels else 'None'})  # {where}\n"
         "        for layer in self.layers:\n"

@@ -18,10 +18,9 @@ from .scatter import check_batch, scatter_mean, scatter_sum
 ENVELOPE_POWER = 6
 
 
-def smooth_envelope(scaled: torch.Tensor) -> torch.Tensor:
+def smooth_envelope(scaled: torch.Tensor, p: int = ENVELOPE_POWER) -> torch.Tensor:
     """(...): 1 - 28 d^6 + 48 d^7 - 21 d^8 for d = distance / range below 1, else 0: value, slope and curvature
-    all vanish at d = 1."""
-    p = ENVELOPE_POWER
+    all vanish at d = 1. The power is a default argument because TorchScript reads no numbers from module globals."""
     d = scaled.clamp(max=1.0)
     value = 1.0 - (p + 1) * (p + 2) / 2 * d.pow(p) + p * (p + 2) * d.pow(p + 1) - p * (p + 1) / 2 * d.pow(p + 2)
     return torch.where(scaled < 1.0, value, torch.zeros_like(value))
