@@ -2,7 +2,7 @@
 output shapes, zero at initialization, that may break the approximate factors and is pulled back by a penalty.
 
 The free path keeps the strict factors: a free filter bank (or position map) is averaged over the strict elements'
-moves, so it commutes with them, and is unconstrained for the rest. Every free parameter's name starts with 'free',
+moves (`moved`, `position_moves`), so it commutes with them, and is unconstrained for the rest. Every free parameter's name starts with 'free',
 which is how `free_penalty` finds them all, whatever layer holds them.
 """
 import torch
@@ -28,16 +28,6 @@ def moved(tensor: torch.Tensor, move, row, in_type, out_type) -> torch.Tensor:
     return move_filters(tensor.index_select(0, out_index).index_select(1, in_index), move[0], move[1])
 
 
-def strict_average(tensor: torch.Tensor, moves, table, strict, in_type, out_type) -> torch.Tensor:
-    """The mean over the strict elements g of g . W (`moved`): it commutes with every one of them."""
-    if len(strict) == 1 and strict[0] == 0:   # the identity alone: nothing to keep
-        return tensor
-    total = torch.zeros_like(tensor)
-    for g in strict:
-        total = total + moved(tensor, moves[g], table[g], in_type, out_type)
-    return total / len(strict)
-
-
 def position_features(sizes: list[int], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """(P, *sizes) smooth functions of position: each axis's coordinate in [-1, 1] and their pairwise products,
     P = d + d (d + 1) / 2 on a d-axis grid. Defined on any size, so the model keeps taking any size."""
@@ -52,6 +42,20 @@ def position_features(sizes: list[int], dtype: torch.dtype, device: torch.device
 
 def position_count(dims: int) -> int:
     return dims + dims * (dims + 1) // 2
+
+
+def position_moves(moves, strict, dims: int) -> torch.Tensor:
+    """(len(strict), P, P): how each strict element's move turns the position features into each other,
+    g(phi_p) = sum_q A[p, q] phi_q (signed permutations of coordinates and products on square grids), so the free
+    position map can be averaged over the strict elements through its weights, at any size."""
+    features = position_features([3] * dims, torch.float64, torch.device("cpu")).reshape(position_count(dims), -1)
+    inverse = torch.linalg.pinv(features)
+    matrices = []
+    for g in strict:
+        source, flips = moves[g][0], moves[g][1]
+        grids = position_features([3] * dims, torch.float64, torch.device("cpu"))
+        matrices.append(move_filters(grids, source, flips).reshape(len(features), -1) @ inverse)
+    return torch.stack(matrices).round().to(torch.float32)
 
 
 def free_penalty(module: torch.nn.Module, weight: float) -> torch.Tensor:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .fft import fft_allowed, fft_conv, fft_sizes, filter_spectrum
-from .approximate import moved, position_count, position_features, strict_average
+from .approximate import moved, position_count, position_features, position_moves, regular_permutation
 from .filters import FilterCopies
 
 
@@ -106,12 +106,13 @@ class GroupConv(torch.nn.Module):
             self.free_bank = torch.nn.Parameter(torch.zeros(shape))
             free_index = torch.stack(index)
         self.register_buffer("free_index", free_index, persistent=False)
+        position_index, position_matrices = None, None
         if free_position:
             self.free_position = torch.nn.Parameter(torch.zeros(to + ro * self.order, position_count(self.dims)))
-            self.position_moves = [(tuple(m[0]), tuple(m[1]), 0.0) for m in moves]
-            self.position_table = [list(row) for row in table]
-            self.position_strict = tuple(strict)
-            self.position_types = ((1, 0), (to, ro))
+            position_index = torch.tensor([regular_permutation(to, ro, table[g]) for g in strict])
+            position_matrices = position_moves(moves, strict, self.dims)
+        self.register_buffer("position_index", position_index, persistent=False)
+        self.register_buffer("position_matrices", position_matrices, persistent=False)
         self._cached_weight = None
         self._cached_version = -1
         self._cached_spectrum = None
@@ -146,13 +147,13 @@ class GroupConv(torch.nn.Module):
             bank = bank + self.free_bank.reshape(-1)[self.free_index].mean(dim=0).reshape(self.free_bank.shape)
         return bank
 
-    def position_term(self, x: torch.Tensor) -> torch.Tensor:
-        """(out channels, *grid): the free path that depends on position, kept by the strict elements."""
-        features = position_features(list(x.shape[2:]), x.dtype, x.device)
-        term = torch.einsum("op,p...->o...", self.free_position.to(x.dtype), features)
-        term = strict_average(term.unsqueeze(1), self.position_moves, self.position_table, self.position_strict,
-                              *self.position_types)
-        return term.squeeze(1)
+    def position_term(self, x: torch.Tensor, weight: torch.Tensor, index: torch.Tensor,
+                      matrices: torch.Tensor) -> torch.Tensor:
+        """(out channels, *grid): the free path that depends on position. Its weights are averaged over the strict
+        elements (channels permuted, features turned by `matrices`), so the map keeps them at any size."""
+        kept = torch.einsum("gop,gpq->oq", weight[index], matrices.to(weight.dtype)) / index.shape[0]
+        features = position_features(x.shape[2:], x.dtype, x.device)
+        return torch.einsum("op,p...->o...", kept.to(x.dtype), features)
 
     def filter_bank(self) -> torch.Tensor:
         # Scripted, traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into
@@ -208,8 +209,9 @@ class GroupConv(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.convolve(x)
-        if self.free_position is not None:
-            out = out + self.position_term(x)
+        weight, index, matrices = self.free_position, self.position_index, self.position_matrices
+        if weight is not None and index is not None and matrices is not None:
+            out = out + self.position_term(x, weight, index, matrices)
         return out
 
     def convolve(self, x: torch.Tensor) -> torch.Tensor:

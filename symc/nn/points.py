@@ -97,9 +97,7 @@ class EGNNLayer(torch.nn.Module):
     def forward(self, h: torch.Tensor, pos: torch.Tensor, signs: torch.Tensor | None,
                 raw: torch.Tensor | None = None):
         count = h.shape[1]
-        free = None
-        if self.free is not None and raw is not None:
-            free = self.free(torch.cat([h, raw.to(h.dtype)], dim=-1))
+        h_in = h
         diff = pos.unsqueeze(2) - pos.unsqueeze(1)  # (B, N, N, D): x_i - x_j
         distance2 = diff.pow(2).sum(dim=-1, keepdim=True)
         pair = [h.unsqueeze(2).expand(-1, -1, count, -1), h.unsqueeze(1).expand(-1, count, -1, -1), distance2]
@@ -107,8 +105,8 @@ class EGNNLayer(torch.nn.Module):
             pair.append(signs.unsqueeze(-1))
         messages = self.edge(torch.cat(pair, dim=-1))  # (B, N, N, width)
         h = self.norm(h + self.node(torch.cat([h, messages.mean(dim=2)], dim=-1)))
-        if free is not None:
-            h = h + free
+        if self.free is not None and raw is not None:
+            h = h + self.free(torch.cat([h_in, raw.to(h.dtype)], dim=-1))
         if self.coord is not None:  # update_coords
             # sqrt has an infinite slope at 0 (each point's distance to itself), which made every gradient NaN:
             # read 1 there instead, where diff is 0 anyway, so the step is unchanged and gradients stay finite
