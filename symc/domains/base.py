@@ -40,6 +40,8 @@ class Domain:
     """Hints (Hints fields, or 'pooling sum') that only some domains take, and this one does: 'cutoff', 'sparse'."""
     positions: bool = True
     """Whether the data has positions that 'no translation' could refer to."""
+    approximate: frozenset[str] = frozenset()
+    """Factor kinds that may be written `approximate`; a spec with one may hold only these and 'permutation'."""
     clause_text: Callable = field(default=None, compare=False, hash=False)
     """The canonical text of a spec's domain clause (a `symc.spec.Domain`); a grid's by default."""
 

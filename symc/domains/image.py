@@ -11,6 +11,7 @@ IMAGE = Domain(
     grid_dims=2,
     lowered=frozenset({"translation", "rotation", "dihedral", "flip", "hue", "scale", "SO", "O", "SE", "E"}),
     backbones=frozenset({"conv"}),
+    approximate=frozenset({"translation", "rotation", "dihedral", "flip"}),
     size_layout="CxHxW",
     hints=frozenset({"canonicalize"}),
     hooks={

@@ -21,6 +21,7 @@ POINT_CLOUD = Domain(
     outputs=frozenset({"invariant", "equivariant", "vector", "irreps", "cloud irreps"}),
     lowered=frozenset({"permutation", "translation", "E", "SE", "O", "SO"}),
     backbones=frozenset({"message passing"}),
+    approximate=frozenset({"E", "SE", "O", "SO"}),
     clause_text=point_cloud_clause,
     point_dims=(2, 3),
     hints=frozenset({"cutoff", "neighbours", "length_scale", "pooling sum"}),

@@ -30,7 +30,17 @@ def model_class(plan: Plan, init_body: str, signature: str, forward_body: str) -
             "        super().__init__()\n"
             + init_body + dtype_line(plan) + "\n\n"
             f"    def forward(self, {signature}):\n"
-            + forward_body)
+            + forward_body + penalty_method(plan))
+
+
+def penalty_method(plan: Plan) -> str:
+    """Approximate symmetries: the prior on the free path, to add to the training loss."""
+    if not plan.penalty_reason:
+        return ""
+    return ("\n    def symmetry_penalty(self) -> torch.Tensor:\n"
+            f'        """{plan.penalty:g} x the sum of squared free-path weights ({plan.penalty_reason}): add it to the '
+            'loss. It is 0 at initialization, where the model is as equivariant as the strict one."""\n'
+            f"        return free_penalty(self, {plan.penalty!r})\n")
 
 
 def assemble(plan: Plan, constants: str, used: set[str], model: str) -> str:
@@ -45,7 +55,7 @@ def assemble(plan: Plan, constants: str, used: set[str], model: str) -> str:
         "\n".join(HEADER_IMPORTS[:1]) + "\n\n" + "\n".join(HEADER_IMPORTS[1:]),
         f"SPEC = {spec_text!r}" + (f"\n\n{constants}" if constants else ""),
     ]
-    parts.append(layer_source(used))
+    parts.append(layer_source(used | ({"free_penalty"} if plan.penalty_reason else set())))
     parts.append(model)
     return "\n\n\n".join(parts[:3]) + "\n\n" + "\n\n\n".join(parts[3:])
 

@@ -38,6 +38,6 @@ def emit_image_source(plan: Plan) -> str:
         "        features = self.features(x)\n"
         f"{returns}\n"
     )
-    parts.append(layer_source(writer.used))
+    parts.append(layer_source(writer.used | ({"free_penalty"} if plan.penalty_reason else set())))
     parts.append(model)
     return "\n\n\n".join(parts[:3]) + "\n\n" + "\n\n\n".join(parts[3:])

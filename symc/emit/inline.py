@@ -14,7 +14,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 NN_DIR = PACKAGE_DIR / "nn"
 # Definition order in generated files: symc/sizes.py (torch-free numbers the planner shares), then symc/nn.
 SOURCE_FILES = (PACKAGE_DIR / "sizes.py",) + tuple(NN_DIR / name for name in (
-    "filters.py", "fft.py", "conv.py", "layers.py", "attention.py", "sets.py", "points.py", "positions.py",
+    "filters.py", "approximate.py", "fft.py", "conv.py", "layers.py", "attention.py", "sets.py", "points.py", "positions.py",
     "scale.py", "steerable.py", "scatter.py", "neighbours.py", "sparse_points.py", "graphs.py",
     "canonicalize.py"))
 HEADER_IMPORTS = ("import math", "import torch", "import torch.nn.functional as F")

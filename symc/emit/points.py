@@ -20,7 +20,9 @@ def emit_point_source(plan: Plan) -> str:
     if pseudo:
         used.update({"pseudo_scalars", "handedness"})
     rows = [f'            EGNNLayer({d["width"]}, pseudo={d["pseudo"]}, update_coords={d["update_coords"]}, '
-            f'about_origin={d["about_origin"]}, activation="{d["activation"]}"),' for d in layers]
+            f'about_origin={d["about_origin"]}, activation="{d["activation"]}"'
+            + (f', free_inputs={d["free_inputs"]}' if d.get("free_inputs") else "") + "),"  # approximate symmetries
+            for d in layers]
     lines = [f"        self.embed = torch.nn.Linear({embed['in_features']}, {embed['out_features']})",
              "        self.layers = torch.nn.ModuleList([\n" + "\n".join(rows) + "\n        ])"]
     irreps_heads = {i for i, chain in enumerate(heads) if graph.nodes[chain[0]]["op"] == "irreps_head"}
@@ -33,6 +35,8 @@ def emit_point_source(plan: Plan) -> str:
         others = iter(expressions)
         expressions = [f"self.{irreps_name(graph, heads[i])}(h, rel)" if i in irreps_heads else next(others)
                        for i in range(len(heads))]
+    free_lines, expressions = free_readouts(graph, heads, expressions, used)
+    head_lines += free_lines
     dim, channels = spec.domain.dim, spec.domain.channels
     if symmetry.rigid:
         invariants = "rel.pow(2).sum(dim=-1, keepdim=True)  # squared distance to the centre: invariant"
@@ -55,9 +59,24 @@ def emit_point_source(plan: Plan) -> str:
            "negated by mirrors\n" if pseudo else "        signs = None\n")
         + "        x = rel  # coordinates are updated about the centre: no round-off from a far-away origin\n"
         "        for layer in self.layers:\n"
-        "            h, x = layer(h, x, signs)\n"
+        + ("            h, x = layer(h, x, signs, pos)  # the free path sees the raw coordinates\n" if free_lines else
+           "            h, x = layer(h, x, signs)\n")
         + returns(expressions))
     return assemble(plan, constants, used, model)
+
+
+def free_readouts(graph, heads, expressions: list[str], used: set[str]) -> tuple[list[str], list[str]]:
+    """Approximate symmetries: each head's free readout of features times raw coordinates, added to its output
+    (symc.plan.approximate); nothing otherwise."""
+    lines, out = [], list(expressions)
+    for index, chain in enumerate(heads):
+        data = next((graph.nodes[n] for n in chain if graph.nodes[n]["op"] == "output"), {})
+        if "free_readout" in data:
+            used.add("FreeReadout")
+            width, dim, size, per_cloud = data["free_readout"]
+            lines.append(f"        self.free_readout{index} = FreeReadout({width}, {dim}, {size}, per_cloud={per_cloud})")
+            out[index] = f"{expressions[index]} + self.free_readout{index}(h, pos)"
+    return lines, out
 
 
 def irreps_name(graph, chain) -> str:

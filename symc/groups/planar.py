@@ -194,6 +194,18 @@ def point_group(factors: Iterable) -> PlanarGroup:
     return CyclicGroup(rotation_order) if rotation_order > 1 else TrivialGroup()
 
 
+def strict_elements(group: PlanarGroup, rotations_approximate: bool, mirrors_approximate: bool) -> tuple[int, ...]:
+    """The elements kept strictly when the rotations and/or the mirrors are approximate: the subgroup of elements
+    that neither rotate (if rotations are approximate) nor mirror (if mirrors are). A free path averaged over it
+    keeps these elements and may break the others."""
+    kept = []
+    for i in range(group.order):
+        mirror, r, _ = group.spatial(i)
+        if not (rotations_approximate and r) and not (mirrors_approximate and mirror):
+            kept.append(i)
+    return tuple(kept)
+
+
 def is_exact(group: FiniteGroup, i: int) -> bool:
     """Whether element i maps pixel grids onto themselves (rotation by a multiple of 90 degrees, any mirror)."""
     return group.is_exact(i)

@@ -120,7 +120,17 @@ class _Conv(Op):
             in_type, out_type = f"(0, {data['in_fields']})", f"(0, {data['out_fields']})"
         bias = ", bias=True" if data.get("bias") else ""
         return [f"GroupConv({in_type}, {out_type}, {data['kernel']}, GROUP_MOVES, GROUP_TABLE"
-                f"{writer.actions(self.name)}{bias}{writer.conv_options(data)})"]
+                f"{writer.actions(self.name)}{bias}{writer.conv_options(data)}{free_options(data)})"]
+
+
+def free_options(data) -> str:
+    """The free path of approximate symmetries (symc.plan.approximate): a free bank and/or a position map, kept by
+    the strict elements."""
+    if not data.get("free") and not data.get("free_position"):
+        return ""
+    options = ", free=True" if data.get("free") else ""
+    options += ", free_position=True" if data.get("free_position") else ""
+    return options + f", strict={tuple(data['strict'])!r}"
 
 
 @op

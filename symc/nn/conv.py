@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .fft import fft_allowed, fft_conv, fft_sizes, filter_spectrum
+from .approximate import moved, position_count, position_features, position_moves, regular_permutation
 from .filters import FilterCopies
 
 
@@ -56,10 +57,16 @@ class GroupConv(torch.nn.Module):
     (torch's conv, in `channels_last` memory format if asked) or 'fft' (symc's FFT convolution); both compute the
     same cross-correlation. Block weights: weight_tt (to, ti, *kernel), weight_tr (ro, ti, *kernel),
     weight_rt (to, ri, *kernel), weight_rr (ro, ri, order, *kernel); empty blocks hold none.
+
+    Approximate symmetries (symc.nn.approximate): `free` adds a free bank of the whole bank's shape, zero at first,
+    averaged over the `strict` elements (all of them kept when `strict` lists every element but may break the
+    others); `free_position` adds a map of smooth functions of position (zero at first) to the output, averaged
+    the same way: a path that can depend on where a pattern is.
     """
 
     def __init__(self, in_type, out_type, kernel_size: int, moves, table, actions=None, bias: bool = False,
-                 boundary: str = "zero", algorithm: str = "direct", channels_last: bool = False):
+                 boundary: str = "zero", algorithm: str = "direct", channels_last: bool = False,
+                 free: bool = False, free_position: bool = False, strict=(0,)):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f"kernel size must be odd so filters have a centre, got {kernel_size}")
@@ -86,6 +93,26 @@ class GroupConv(torch.nn.Module):
         self.weight_rt = self._block((to, ri) + kernel, std)
         self.weight_rr = self._block((ro, ri, self.order) + kernel, std)
         self.bias = torch.nn.Parameter(torch.zeros(to + ro)) if bias else None
+        # None when unused, so TorchScript drops the free branches of strict models
+        self.free_bank = None
+        self.free_position = None
+        free_index = None
+        if free:
+            shape = (to + ro * self.order, ti + ri * self.order) + kernel
+            count = math.prod(shape)
+            # the strict elements' moves of every entry, as indices: the average is one gather and a mean
+            entries = torch.arange(count).reshape(shape)
+            index = [moved(entries, moves[g], table[g], (ti, ri), (to, ro)).reshape(-1) for g in strict]
+            self.free_bank = torch.nn.Parameter(torch.zeros(shape))
+            free_index = torch.stack(index)
+        self.register_buffer("free_index", free_index, persistent=False)
+        position_index, position_matrices = None, None
+        if free_position:
+            self.free_position = torch.nn.Parameter(torch.zeros(to + ro * self.order, position_count(self.dims)))
+            position_index = torch.tensor([regular_permutation(to, ro, table[g]) for g in strict])
+            position_matrices = position_moves(moves, strict, self.dims)
+        self.register_buffer("position_index", position_index, persistent=False)
+        self.register_buffer("position_matrices", position_matrices, persistent=False)
         self._cached_weight = None
         self._cached_version = -1
         self._cached_spectrum = None
@@ -105,15 +132,28 @@ class GroupConv(torch.nn.Module):
         for w in (self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr):  # a loop: TorchScript has no
             if w is not None:                                                        # filtered comprehension
                 weights.append(w)
+        if self.free_bank is not None:
+            weights.append(self.free_bank)
         return weights
 
     def expand_weight(self) -> torch.Tensor:
         """The whole filter bank (to + ro * order, ti + ri * order, *kernel)."""
         tt, tr, rt, rr = self.weight_tt, self.weight_tr, self.weight_rt, self.weight_rr
-        return self.copies(tt.reshape(tt.shape[0], tt.shape[1], -1) if tt is not None else None,
+        bank = self.copies(tt.reshape(tt.shape[0], tt.shape[1], -1) if tt is not None else None,
                            tr.reshape(tr.shape[0], tr.shape[1], -1) if tr is not None else None,
                            rt.reshape(rt.shape[0], rt.shape[1], -1) if rt is not None else None,
                            rr.reshape(rr.shape[0], rr.shape[1], self.order, -1) if rr is not None else None)
+        if self.free_bank is not None and self.free_index is not None:
+            bank = bank + self.free_bank.reshape(-1)[self.free_index].mean(dim=0).reshape(self.free_bank.shape)
+        return bank
+
+    def position_term(self, x: torch.Tensor, weight: torch.Tensor, index: torch.Tensor,
+                      matrices: torch.Tensor) -> torch.Tensor:
+        """(out channels, *grid): the free path that depends on position. Its weights are averaged over the strict
+        elements (channels permuted, features turned by `matrices`), so the map keeps them at any size."""
+        kept = torch.einsum("gop,gpq->oq", weight[index], matrices.to(weight.dtype)) / index.shape[0]
+        features = position_features(x.shape[2:], x.dtype, x.device)
+        return torch.einsum("op,p...->o...", kept.to(x.dtype), features)
 
     def filter_bank(self) -> torch.Tensor:
         # Scripted, traced and compiled graphs expand inside the graph: a Python-side cache would be frozen into
@@ -168,6 +208,13 @@ class GroupConv(torch.nn.Module):
         return torch.cat([trivial, regular.repeat_interleave(self.order)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.convolve(x)
+        weight, index, matrices = self.free_position, self.position_index, self.position_matrices
+        if weight is not None and index is not None and matrices is not None:
+            out = out + self.position_term(x, weight, index, matrices)
+        return out
+
+    def convolve(self, x: torch.Tensor) -> torch.Tensor:
         bias = self.expanded_bias()
         bank = self.filter_bank()
         if self.use_fft and fft_allowed():

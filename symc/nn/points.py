@@ -67,10 +67,12 @@ class EGNNLayer(torch.nn.Module):
 
     m_ij = phi_e(h_i, h_j, |x_i - x_j|^2[, s_ij]); h_i += phi_h(h_i, mean_j m_ij); with `update_coords`,
     x_i += mean_j (x_i - x_j) / (|x_i - x_j| + 1) phi_x(m_ij) (+ x_i psi(h_i) when `about_origin`).
+    With `free_inputs` D (approximate symmetries), h_i also gets a free path W [h_i, raw_i] that sees the raw
+    coordinates, zero at first (symc.nn.approximate).
     """
 
     def __init__(self, width: int, pseudo: bool, update_coords: bool, about_origin: bool,
-                 activation: str = "silu"):
+                 activation: str = "silu", free_inputs: int = 0):
         super().__init__()
         act = ACTIVATION_MODULES[activation]
         extra = 2 if pseudo else 1
@@ -81,6 +83,10 @@ class EGNNLayer(torch.nn.Module):
                                         torch.nn.Linear(width, width), act())
         self.node = torch.nn.Sequential(torch.nn.Linear(2 * width, width), act(), torch.nn.Linear(width, width))
         self.norm = torch.nn.LayerNorm(width)
+        self.free = None
+        if free_inputs:
+            self.free = torch.nn.Linear(width + free_inputs, width, bias=False)
+            torch.nn.init.zeros_(self.free.weight)
         # None when unused, so TorchScript drops the coordinate branch rather than look for missing layers
         self.coord = None
         self.radial = None
@@ -88,8 +94,10 @@ class EGNNLayer(torch.nn.Module):
             self.coord = torch.nn.Sequential(torch.nn.Linear(width, width), act(), torch.nn.Linear(width, 1))
             self.radial = torch.nn.Linear(width, 1) if about_origin else None
 
-    def forward(self, h: torch.Tensor, pos: torch.Tensor, signs: torch.Tensor | None):
+    def forward(self, h: torch.Tensor, pos: torch.Tensor, signs: torch.Tensor | None,
+                raw: torch.Tensor | None = None):
         count = h.shape[1]
+        h_in = h
         diff = pos.unsqueeze(2) - pos.unsqueeze(1)  # (B, N, N, D): x_i - x_j
         distance2 = diff.pow(2).sum(dim=-1, keepdim=True)
         pair = [h.unsqueeze(2).expand(-1, -1, count, -1), h.unsqueeze(1).expand(-1, count, -1, -1), distance2]
@@ -97,6 +105,8 @@ class EGNNLayer(torch.nn.Module):
             pair.append(signs.unsqueeze(-1))
         messages = self.edge(torch.cat(pair, dim=-1))  # (B, N, N, width)
         h = self.norm(h + self.node(torch.cat([h, messages.mean(dim=2)], dim=-1)))
+        if self.free is not None and raw is not None:
+            h = h + self.free(torch.cat([h_in, raw.to(h.dtype)], dim=-1))
         if self.coord is not None:  # update_coords
             # sqrt has an infinite slope at 0 (each point's distance to itself), which made every gradient NaN:
             # read 1 there instead, where diff is 0 anyway, so the step is unchanged and gradients stay finite

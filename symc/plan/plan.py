@@ -11,6 +11,7 @@ from ..ir.ops import OPS, numel
 from ..ir.symmetry import Symmetry, analyze
 from ..spec.errors import SpecError
 from ..spec.model import Spec
+from .approximate import add_free_paths, approximate_text, penalty_weight
 from .cost import DTYPE_BYTES, ConvShape, TrainingMemory, choose_conv, direct_flops, training_memory
 from .hardware import Hardware, TargetError, resolve
 from .scale import scale_conv_cost
@@ -33,6 +34,7 @@ class LayerPlan:
     reason: str
     memory_format: str = ""
     measured: tuple = ()      # autotune: ((candidate, seconds), ...) when measured
+    free_params: int = 0      # approximate symmetries: the free path's parameters beside the equivariant `params`
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,17 @@ class Plan:
     hardware: Hardware
     batch: int
     autotuned: bool = False
+    penalty: float = 0.0
+    """Approximate symmetries: the weight of `symmetry_penalty()`, and why (0 and '' without them)."""
+    penalty_reason: str = ""
 
     @property
     def params(self) -> int:
-        return sum(layer.params for layer in self.layers)
+        return sum(layer.params + layer.free_params for layer in self.layers)
+
+    @property
+    def free_params(self) -> int:
+        return sum(layer.free_params for layer in self.layers)
 
     @property
     def flops(self) -> int:
@@ -73,6 +82,8 @@ class Plan:
 
     def exactness(self) -> str:
         """How exactly the model respects each part of its group (each domain's analysis words it)."""
+        if self.penalty_reason:
+            return self.symmetry.exactness + f"; approximate: {approximate_text(self.spec)}"
         return self.symmetry.exactness
 
     def to_dict(self) -> dict:
@@ -92,6 +103,7 @@ class Plan:
             "choices": dict(sorted(self.architecture.reasons.items())),
             "layers": [layer.__dict__ | {"in_shape": list(layer.in_shape), "out_shape": list(layer.out_shape),
                                          "measured": dict(layer.measured)} for layer in self.layers],
+            **({"penalty": {"weight": self.penalty, "reason": self.penalty_reason}} if self.penalty_reason else {}),
             "totals": {"params": self.params, "flops": self.flops, "memory": self.memory,
                        "train_step_seconds": self.time, "training_memory_bytes": memory.total,
                        "largest_batch": memory.largest_batch},
@@ -125,11 +137,13 @@ def make_plan(spec: Spec) -> Plan:
     dtype = spec.hints.dtype or "float32"
     arch = hook(symmetry.domain, "architecture")(spec, symmetry, hardware, dtype)
     graph = build_ir(spec, symmetry, arch)
+    add_free_paths(spec, symmetry, graph)
     batch = spec.hints.batch or DEFAULT_BATCH
     context = _Context(hardware, dtype, batch, spec.hints.conv or "auto")
     layers = tuple(_layer_plan(graph, name, context) for name in nx.topological_sort(graph))
+    penalty, reason = penalty_weight(spec) if spec.approximate_kinds() else (0.0, "")
     return Plan(spec=spec, symmetry=symmetry, architecture=arch, graph=graph, layers=layers, dtype=dtype,
-                hardware=hardware, batch=batch)
+                hardware=hardware, batch=batch, penalty=penalty, penalty_reason=reason)
 
 
 @dataclass(frozen=True)
@@ -195,7 +209,8 @@ def _layer_plan(graph: nx.DiGraph, name: str, context: _Context) -> LayerPlan:
     memory = out_elems * size if data["op"] not in ("input", "output") else 0
     return LayerPlan(name=name, op=data["op"], in_shape=inp.shape(), out_shape=out.shape(), field=out.describe(),
                      params=data.get("params", 0), flops=cost.flops, memory=memory, time=time,
-                     algorithm=cost.algorithm, reason=cost.reason, memory_format=cost.memory_format)
+                     algorithm=cost.algorithm, reason=cost.reason, memory_format=cost.memory_format,
+                     free_params=data.get("free_params", 0))
 
 
 def _human(n: float) -> str:
@@ -240,12 +255,19 @@ def render_table(plan: Plan) -> str:
         f"{layer.params:,}", _human(layer.flops), _human(layer.memory) + "B",
         _time_text(layer.time) if layer.time else "", layer.algorithm, layer.reason)
         for layer in plan.layers]
+    if plan.penalty_reason:  # approximate symmetries: the free path's parameters beside the equivariant ones
+        header = header[:6] + ("free params",) + header[6:]
+        rows = [header] + [row[:6] + (f"{layer.free_params:,}",) + row[6:] for row, layer in zip(rows[1:], plan.layers)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
         lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1])
     lines.append("")
     lines.append(f"total:     {plan.params:,} parameters, {_human(plan.flops)}FLOPs forward per sample, "
                  f"{_human(plan.memory)}B activations per sample")
+    if plan.penalty_reason:
+        lines.append(f"free path: {plan.free_params:,} of the parameters (equivariant {plan.params - plan.free_params:,}), "
+                     f"zero at initialization; symmetry_penalty() = {plan.penalty:g} x their sum of squares "
+                     f"({plan.penalty_reason})")
     lines.append(f"training:  {_time_text(plan.time)} per step at batch {plan.batch}; memory "
                  f"{_human(memory.total)}B (parameters, gradients and Adam state {_human(memory.parameters * 4)}B, "
                  f"activations {_human(memory.activations_per_sample * plan.batch)}B); largest batch that fits "

@@ -53,6 +53,8 @@ class Domain(_Frozen):
 class Factor(_Frozen):
     kind: FactorKind
     n: Optional[int] = None
+    approximate: bool = False
+    """`approximate F`: the model gets a free path beside the equivariant one, pulled toward F by a penalty."""
 
 
 class Output(_Frozen):
@@ -93,6 +95,8 @@ class Hints(_Frozen):
     canonicalize: Optional[bool] = None
     """Images: a plain backbone behind a small learned canonicalizer that turns each input back to its pose."""
     dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None
+    penalty: Optional[float] = None
+    """Approximate symmetries: the weight of the squared free-path weights in `symmetry_penalty()`."""
     target: Optional[str] = None
     batch: Optional[int] = None
 
@@ -103,6 +107,8 @@ class Spec(_Frozen):
     """Factors in the order written, aliases resolved; implied translation is not listed."""
     translation: bool = True
     """False when the spec says `no translation` (positions may matter)."""
+    approximate_translation: bool = False
+    """Grids: `approximate translation` (shifts are implied there, so this flag says it, not a factor)."""
     outputs: tuple[Output, ...] = ()
     hints: Hints = Hints()
     text: str = ""
@@ -114,6 +120,11 @@ class Spec(_Frozen):
         """A SpecError pointing at the clause `key` (see `locations`), or at the spec's start."""
         line, column = self.locations.get(key, (1, 1))
         return SpecError(message, line, column, self.text, suggestion)
+
+    def approximate_kinds(self) -> tuple[str, ...]:
+        """The kinds of the factors written `approximate`, 'translation' included on grids."""
+        kinds = ("translation",) if self.approximate_translation else ()
+        return kinds + tuple(factor.kind for factor in self.symmetry if factor.approximate)
 
     def normalized(self) -> str:
         return normalized_text(self)

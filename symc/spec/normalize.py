@@ -15,6 +15,8 @@ from ..domains import domain as domain_plugin
 
 def normalized_text(spec: Spec) -> str:
     clauses = [domain_text(spec.domain)]
+    if spec.approximate_translation:
+        clauses.append("approximate translation")
     clauses += [factor_text(factor) for factor in spec.symmetry]
     if not spec.translation:
         clauses.append("no translation")
@@ -29,6 +31,8 @@ def domain_text(domain: "Domain") -> str:
 
 
 def factor_text(factor: Factor) -> str:
+    if factor.approximate:
+        return "approximate " + factor_text(factor.model_copy(update={"approximate": False}))
     if factor.kind == "rotation":
         return f"C{factor.n}"
     if factor.kind == "dihedral":

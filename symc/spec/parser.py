@@ -177,6 +177,12 @@ class _Builder(Transformer):
     def time_reversal(self, meta, children):
         return self._factor(meta, "time reversal")
 
+    def approximate(self, meta, children):
+        inner = children[0]
+        if inner.value.approximate:
+            raise self._error(f"'approximate' given twice: '{self._source(meta)}'", meta)
+        return self._clause("symmetry", inner.value.model_copy(update={"approximate": True}), meta)
+
     # ---------------------------------------------------------------- outputs
     def invariant(self, meta, children):
         return self._output(meta, "invariant", children[0])
@@ -273,6 +279,9 @@ class _Builder(Transformer):
     def canonicalize(self, meta, children):
         return self._hint(meta, "canonicalize", True)
 
+    def penalty(self, meta, children):
+        return self._hint(meta, "penalty", self._distance(children[0], "the penalty weight", meta))
+
     def frequencies(self, meta, children):
         return self._hint(meta, "frequencies", self._count(children[0], "the number of frequencies", meta))
 
@@ -360,6 +369,12 @@ def _assemble(clauses: list[_Clause], text: str) -> tuple[Spec, dict[str, str]]:
     for clause in clauses:
         if clause.section == "symmetry":
             if clause.value.kind == "translation" and domain_plugin(domain.kind).grid_dims:
+                if clause.value.approximate:    # kept as a flag, at its own location key
+                    key = "approximate translation"
+                    if key in locations:
+                        raise SpecError(f"'{key}' given twice ({_place(locations[key])} and {_place(clause.at)})",
+                                        *clause.at, text)
+                    locations[key], sources[key] = clause.at, clause.source
                 continue    # implied on grids, where the `translation` flag says it
             key = f"symmetry.{len(factors)}"
             factors.append(clause.value)
@@ -377,6 +392,7 @@ def _assemble(clauses: list[_Clause], text: str) -> tuple[Spec, dict[str, str]]:
             raise _given_twice(clause, locations[key], text)
         locations[key], sources[key] = clause.at, clause.source
     spec = Spec(domain=domain, symmetry=tuple(factors), translation="no translation" not in locations,
+                approximate_translation="approximate translation" in locations,
                 outputs=tuple(outputs), hints=Hints(**hints), text=text, locations=locations)
     return spec, sources
 

@@ -56,6 +56,7 @@ def validate(spec: Spec, sources: dict[str, str] | None = None) -> None:
     checks.no_translation()
     checks.outputs()
     checks.hints()
+    checks.approximate()
 
 
 class _Checks:
@@ -224,6 +225,38 @@ class _Checks:
                 self.fail(later, f"'{self.written(later)}' and '{self.written(other)}' ({self.place(other)}) "
                                  f"disagree on the number of layers: {count_later} and {count_other}")
 
+    def approximate(self):
+        """`approximate F` where this version builds a free path beside F's equivariant one (docs §1.2)."""
+        spec = self.spec
+        plugin = domain_plugin(spec.domain.kind)
+        kinds = spec.approximate_kinds()
+        supported = _approximate_words(plugin.approximate)
+        if spec.approximate_translation and "translation" not in plugin.approximate:
+            self.fail("approximate translation", f"'{self.written('approximate translation')}' is not supported "
+                                                 f"on {plugin.plural}; {supported}")
+        for index, factor in enumerate(spec.symmetry):
+            key = f"symmetry.{index}"
+            if factor.approximate and factor.kind not in plugin.approximate:
+                self.fail(key, f"'{self.written(key)}' is not supported on {plugin.plural}; {supported}")
+        if not kinds:
+            if spec.hints.penalty is not None:
+                self.fail("hint.penalty", f"'{self.written('hint.penalty')}' weighs the free path of approximate "
+                                          "symmetries, but no symmetry is approximate: write one as "
+                                          "'approximate F' or leave the penalty out")
+            return
+        for index, factor in enumerate(spec.symmetry):
+            key = f"symmetry.{index}"
+            if factor.kind not in plugin.approximate | {"permutation"}:
+                self.fail(key, f"'{self.written(key)}' cannot be combined with approximate symmetries yet; "
+                               f"{supported}")
+            if not factor.approximate and factor.kind in ("rotation", "dihedral") and factor.n not in (1, 2, 4):
+                self.fail(key, f"'{self.written(key)}' with approximate symmetries: the strict rotations must be "
+                               "right angles (1, 2 or 4 of them), or write it 'approximate' too")
+        for name in ("cutoff", "neighbours"):
+            if getattr(spec.hints, name) is not None:
+                self.fail(f"hint.{name}", f"'{self.written(f'hint.{name}')}' makes a sparse point cloud; "
+                                          "approximate symmetries are built for dense point clouds: leave it out")
+
     # ---------------------------------------------------------------- helpers
     def fail(self, key: str, message: str):
         raise self.spec.error(key, message)
@@ -250,6 +283,15 @@ class _Checks:
     def later(self, a: str, b: str) -> str:
         locations = self.spec.locations
         return b if locations.get(b, (0, 0)) >= locations.get(a, (0, 0)) else a
+
+
+def _approximate_words(kinds: frozenset[str]) -> str:
+    """What a domain takes as `approximate F`, for messages."""
+    if not kinds:
+        return "approximate symmetries are supported on images and point clouds only"
+    words = {"translation": "translation", "rotation": "rotation N", "dihedral": "D<N> (p4m)", "flip": "flip",
+             "E": "E(n)", "SE": "SE(n)", "O": "O(n)", "SO": "SO(n)"}
+    return "supported: approximate " + ", ".join(words[kind] for kind in sorted(kinds, key=list(words).index))
 
 
 def _square(shape) -> bool:

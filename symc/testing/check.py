@@ -14,6 +14,7 @@ import torch
 
 from symc.domains import hook
 
+from .approximate import mark_approximate
 from .common import as_spec
 from .report import Report
 
@@ -40,7 +41,7 @@ def check(module: torch.nn.Module, spec, *, sizes: Sequence | None = None, batch
     module, precision_note = _full_precision(module, dtype)
     tester = hook(spec.domain.kind, "tester")  # each domain's tester module (symc.domains)
     report = tester(module, spec, sizes=sizes, batch=batch, seed=seed, dtype=dtype)
-    return _with_note(report, precision_note)
+    return _with_note(mark_approximate(report, spec), precision_note)
 
 
 def _full_precision(module: torch.nn.Module, dtype: torch.dtype):
