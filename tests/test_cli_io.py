@@ -286,7 +286,7 @@ def test_a_bug_in_symc_is_one_line_and_exit_2_never_0_or_1(spec_file, capsys, mo
     def broken(*args, **kwargs):
         raise RuntimeError("planner exploded")
 
-    monkeypatch.setattr("symc.api.make_plan", broken)
+    monkeypatch.setattr("symc.api.plan_spec", broken)
     code, out, err = in_process(capsys, "compile", str(spec_file))
     assert code == 2 and out == ""
     assert_one_clear_line(err, "internal error (RuntimeError: planner exploded)", "please report")

