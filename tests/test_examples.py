@@ -50,3 +50,28 @@ def test_molecules_e3_beats_mlp_on_forces(tmp_path):
     result = run_quick("molecules", tmp_path)
     assert "| E(3) cutoff (symc) | 100 |" in result.stdout
     assert (tmp_path / "results-quick.png").stat().st_size > 0
+
+
+def load_example_module(folder: str, name: str):
+    spec = importlib.util.spec_from_file_location(f"{folder}_{name}", ROOT / "examples" / folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_xtb_data_is_refused_when_it_differs_from_its_checksum(tmp_path):
+    # The molecule benchmark compares models trained on cached quantum-chemistry frames; a cache that changed
+    # (another tblite, another seed, a damaged file) must be refused, not compared.
+    import numpy as np
+    make_data = load_example_module("xtb_molecules", "make_data")
+    arrays = {"z": np.array([6, 6, 8]), "positions": np.zeros((4, 3, 3)), "energies": np.arange(4.0),
+              "forces": np.ones((4, 3, 3))}
+    np.savez(tmp_path / "toy.npz", **arrays)
+    (tmp_path / "toy.sha256").write_text(f"{make_data.checksum(arrays)}  toy.npz\n")
+    assert make_data.load("toy", tmp_path)["energies"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    arrays["energies"][2] = 2.5
+    np.savez(tmp_path / "toy.npz", **arrays)
+    with pytest.raises(ValueError, match="toy.npz: SHA-256 .* differs from the recorded"):
+        make_data.load("toy", tmp_path)
+    with pytest.raises(FileNotFoundError, match="make_data.py --molecules aspirin"):
+        make_data.load("aspirin", tmp_path)

@@ -35,8 +35,8 @@ from symc.spec import SpecError, parse
 from symc.spec.grammar import keywords
 from symc.testing import check, load_model_file
 
-VALID_EXAMPLES = 5000
-MUTATED_EXAMPLES = 8000
+VALID_EXAMPLES = 3000
+MUTATED_EXAMPLES = 5000
 SOUP_EXAMPLES = 2000
 FORWARD_EXAMPLES = 120
 assert VALID_EXAMPLES + MUTATED_EXAMPLES + SOUP_EXAMPLES >= 10_000
