@@ -44,3 +44,24 @@ def test_twins_compute_the_same_outputs_with_plain_convolutions():
         x = make_inputs(2)
         with torch.no_grad():
             assert torch.allclose(model(*x), twin(*x), rtol=1e-4, atol=1e-5), name
+
+
+def test_small_overhead_quick_run_prints_one_row_with_both_ratios():
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "small_overhead.py"), "--quick",
+                             "--threads", "1"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| `image")]
+    assert len(rows) == 1, result.stdout
+    cells = [c.strip() for c in rows[0].split("|")[1:-1]]
+    assert cells[0] == "`image 1x29x29; p4; invariant output 10 classes; widths 16,32,32,64`" and cells[1] == "16"
+    for cell in (cells[4], cells[6]):
+        assert re.fullmatch(r"\*\*\d+\.\d\d\*\* \(\d+\.\d\d\)", cell), cell
+
+
+def test_plain_cnn_has_the_compiled_models_convolution_shapes():
+    from small_overhead import plain_cnn
+    model = symc.compile("image 1x29x29; p4; invariant output 10 classes; widths 8,16,16,32").module
+    cnn = plain_cnn(model, 10)
+    convs = [m for m in cnn if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(1, 32), (32, 64), (64, 64), (64, 128)]
+    assert cnn(torch.randn(2, 1, 29, 29)).shape == (2, 10)

@@ -94,16 +94,25 @@ class EGNNLayer(torch.nn.Module):
             self.coord = torch.nn.Sequential(torch.nn.Linear(width, width), act(), torch.nn.Linear(width, 1))
             self.radial = torch.nn.Linear(width, 1) if about_origin else None
 
+    def edge_messages(self, h: torch.Tensor, distance2: torch.Tensor, signs: torch.Tensor | None) -> torch.Tensor:
+        """phi_e(h_i, h_j, d_ij[, s_ij]) for all pairs. The first linear layer is applied to h_i and h_j apart and
+        broadcast, the same sum as on their concatenation without building the (B, N, N, 2 width) pair tensor."""
+        first = self.edge[0]
+        width = h.shape[-1]
+        weight = first.weight
+        pre = (torch.nn.functional.linear(h, weight[:, :width], first.bias).unsqueeze(2)
+               + torch.nn.functional.linear(h, weight[:, width:2 * width]).unsqueeze(1)
+               + distance2 * weight[:, 2 * width])
+        if self.pseudo and signs is not None:
+            pre = pre + signs.unsqueeze(-1) * weight[:, 2 * width + 1]
+        return self.edge[3](self.edge[2](self.edge[1](pre)))
+
     def forward(self, h: torch.Tensor, pos: torch.Tensor, signs: torch.Tensor | None,
                 raw: torch.Tensor | None = None):
-        count = h.shape[1]
         h_in = h
         diff = pos.unsqueeze(2) - pos.unsqueeze(1)  # (B, N, N, D): x_i - x_j
         distance2 = diff.pow(2).sum(dim=-1, keepdim=True)
-        pair = [h.unsqueeze(2).expand(-1, -1, count, -1), h.unsqueeze(1).expand(-1, count, -1, -1), distance2]
-        if self.pseudo and signs is not None:
-            pair.append(signs.unsqueeze(-1))
-        messages = self.edge(torch.cat(pair, dim=-1))  # (B, N, N, width)
+        messages = self.edge_messages(h, distance2, signs)  # (B, N, N, width)
         h = self.norm(h + self.node(torch.cat([h, messages.mean(dim=2)], dim=-1)))
         if self.free is not None and raw is not None:
             h = h + self.free(torch.cat([h_in, raw.to(h.dtype)], dim=-1))
