@@ -50,18 +50,19 @@ def plain_cnn(model: torch.nn.Module, classes: int) -> torch.nn.Module:
                                torch.nn.Linear(channels, classes))
 
 
-def measure(spec: str, batch: int, budget: float, classes: int) -> dict:
+def measure(spec: str, batch: int, budget: float, classes: int, quick: bool = False) -> dict:
     torch.manual_seed(0)
     model = symc.compile(spec).module
     cnn = plain_cnn(model, classes)
     inputs = (torch.randn(batch, 1, 29, 29),)
     row = {"spec": spec, "batch": batch}
+    low, warmup = (3, 1) if quick else (15, 5)
     model.eval(), cnn.eval()
     runs = {"symc": evaluator(model, inputs), "twin": evaluator(cnn, inputs)}
-    row["eval"] = summary(side_by_side(runs, reps_for(runs, budget * 0.3, 15, 400), warmup=5))
+    row["eval"] = summary(side_by_side(runs, reps_for(runs, budget * 0.3, low, 400), warmup=warmup))
     model.train(), cnn.train()
     runs = {"symc": trainer(model, inputs)[0], "twin": trainer(cnn, inputs)[0]}
-    row["train"] = summary(side_by_side(runs, reps_for(runs, budget * 0.7, 15, 200), warmup=5))
+    row["train"] = summary(side_by_side(runs, reps_for(runs, budget * 0.7, low, 200), warmup=warmup))
     row["parameters"] = (sum(p.numel() for p in model.parameters()), sum(p.numel() for p in cnn.parameters()))
     return row
 
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
         print(profile(specs[0], args.batch))
         return 0
     if args.quick:
-        specs, args.budget = specs[:1], 0.5
+        specs, args.budget = specs[:1], 0.2
     print(f"Machine: {machine()}\n")
     print(f"Targets: eval <= {TARGETS['eval']}, train step <= {TARGETS['train']} (ratios of medians; the ratio of "
           "the fastest runs in parentheses)\n")
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
           "train step symc / CNN (ms) | train ratio (fastest) |")
     print("|---|---|---|---|---|---|---|")
     for spec in specs:
-        row = measure(spec, args.batch, args.budget, 10)
+        row = measure(spec, args.batch, args.budget, 10, args.quick)
         cells = []
         for key in ("eval", "train"):
             a, b, _, fastest = row[key]
