@@ -2,9 +2,8 @@
 
 Six R2Conv blocks of 24, 48, 48, 96, 96, 64 regular C8 fields with kernels 7, 5, 5, 5, 5, 5, inner batch norms and
 ReLUs, antialiased average pooling after blocks 2, 4 and 6, group pooling and a two-layer head; 29x29 inputs.
-`same_size=True` is the variant that computes what symc's model of the same spec computes: every convolution padded
-to keep the size (29, 15, 8 on the way down, as symc's), and a mean over positions after the group pooling instead
-of the last 5x5 pooling. Imports escnn, so it is only loaded when escnn is installed (see docs/benchmarks.md §3).
+`same_size=True` is the variant with every convolution padded to keep the size (29, 15, 8 on the way down, as
+symc's default padding does), and a mean over positions after the group pooling instead of the last 5x5 pooling. Imports escnn, so it is only loaded when escnn is installed (see docs/benchmarks.md §3).
 """
 import torch
 from escnn import gspaces

@@ -13,7 +13,7 @@ IMAGE = Domain(
     backbones=frozenset({"conv"}),
     approximate=frozenset({"translation", "rotation", "dihedral", "flip"}),
     size_layout="CxHxW",
-    hints=frozenset({"canonicalize"}),
+    hints=frozenset({"padding", "downsample", "canonicalize"}),
     hooks={
         "symmetry": "symc.ir.image:analyze_image",
         "architecture": "symc.plan.domains:image_architecture",

@@ -10,6 +10,7 @@ SEQUENCE = Domain(
     lowered=frozenset({"translation", "time reversal", "scale"}),
     backbones=frozenset({"conv", "attention"}),
     size_layout="CxL",
+    hints=frozenset({"padding"}),
     hooks={
         "symmetry": "symc.ir.sequence:analyze_sequence",
         "architecture": "symc.plan.domains:sequence_architecture",

@@ -11,6 +11,7 @@ VOLUME = Domain(
     lowered=frozenset({"translation", "octahedral", "full octahedral", "flip"}),
     backbones=frozenset({"conv"}),
     size_layout="CxDxHxW",
+    hints=frozenset({"padding", "downsample"}),
     hooks={
         "symmetry": "symc.ir.volume:analyze_volume",
         "architecture": "symc.plan.domains:volume_architecture",

@@ -13,6 +13,16 @@ def halve(size: int) -> int:
     return (size + 1) // 2
 
 
+def conv_size(size: int, kernel: int, padding: int) -> int:
+    """Side after a stride-1 convolution padded by `padding` on each side (kernel // 2 keeps it)."""
+    return size + 2 * padding - kernel + 1
+
+
+def layer_padding(kernels, paddings, layer: int) -> int:
+    """A layer's padding on each side: its entry of `paddings`, or kernel // 2 ('same') when there are none."""
+    return paddings[layer] if paddings else kernels[layer] // 2
+
+
 def split_width(width: int, fraction: float) -> tuple[int, int]:
     """(trivial, regular) fields of a layer of `width` fields."""
     if not fraction:

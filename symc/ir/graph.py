@@ -51,6 +51,8 @@ class Architecture:
     """Sparse point clouds: the distance the radial basis spans (the cutoff, or a multiple of the length scale)."""
     edge_chunk: int = 0
     """Sparse models: edges whose messages are computed at once, sized to the target's memory (0: dense)."""
+    paddings: tuple[int, ...] = ()
+    """Grid convolutions: each layer's padding on each side; () when every layer keeps its size (kernel // 2)."""
     reasons: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -59,7 +61,15 @@ class Architecture:
 
     @property
     def min_size(self) -> int:
-        return 2 ** len(self.downsample_after)
+        """The smallest input side every layer leaves at least one sample of."""
+        need = 1
+        for layer in reversed(range(len(self.paddings))):
+            if layer in self.downsample_after:
+                need *= 2
+            need += self.kernels[layer] - 1 - 2 * self.paddings[layer]
+        if not self.paddings:
+            need = 2 ** len(self.downsample_after)
+        return need
 
 
 class GraphBuilder:

@@ -7,7 +7,7 @@ from ..domains import domain as domain_plugin
 from ..groups import has_hue, image_group, is_exact, point_group
 from ..spec.model import Spec
 from ..spec.normalize import factor_text
-from .fields import halve, mixed_conv_params, split_width
+from .fields import conv_size, halve, layer_padding, mixed_conv_params, split_width
 from .graph import Architecture, GraphBuilder
 from .mixed import add_mixed_head, add_positions
 from .scale import add_scale_conv, add_scale_pool, check_scale, scale_exactness
@@ -34,6 +34,10 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
     in_trivial = 0
     for layer, (width, kernel) in enumerate(zip(arch.widths, arch.kernels)):
         trivial, regular = split_width(width, arch.invariant_fraction)
+        padding = layer_padding(arch.kernels, arch.paddings, layer)
+        # only a padding other than 'same' is written on the node (and into the generated file)
+        border = {"padding": padding} if padding != kernel // 2 else {}
+        size = tuple(conv_size(s, kernel, padding) for s in size)
         if symmetry.scales > 1:  # the same layer kept at every scale (symc.ir.scale)
             node = add_scale_conv(b, node, layer, channels if layer == 0 else in_fields, width, kernel, size)
         elif trivial or (layer > 0 and in_trivial):  # trivial fields on either side: the four blocks of a mixed conv
@@ -41,14 +45,14 @@ def build_image_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx.DiG
             node = b.add("lift" if layer == 0 else "group_conv", node, b.mixed(trivial, regular, size),
                          in_trivial=in_t, in_fields=in_r, out_trivial=trivial, out_fields=regular, kernel=kernel,
                          params=mixed_conv_params(in_t, in_r, trivial, regular, order, kernel ** len(size)),
-                         layer=layer)
+                         layer=layer, **border)
         elif layer == 0:
             node = b.add("lift", node, b.regular(width, size), in_channels=channels, out_fields=width,
-                         kernel=kernel, params=width * channels * kernel ** len(size), layer=layer)
+                         kernel=kernel, params=width * channels * kernel ** len(size), layer=layer, **border)
         else:
             node = b.add("group_conv", node, b.regular(width, size), in_fields=in_fields, out_fields=width,
                          kernel=kernel, params=width * in_fields * order * kernel ** len(size),
-                         layer=layer)
+                         layer=layer, **border)
         out = b.graph.nodes[node]["out"]
         if arch.norm != "none":
             node = b.add("norm", node, out, kind=arch.norm, fields=regular, params=2 * width,

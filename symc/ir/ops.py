@@ -120,7 +120,13 @@ class _Conv(Op):
             in_type, out_type = f"(0, {data['in_fields']})", f"(0, {data['out_fields']})"
         bias = ", bias=True" if data.get("bias") else ""
         return [f"GroupConv({in_type}, {out_type}, {data['kernel']}, GROUP_MOVES, GROUP_TABLE"
-                f"{writer.actions(self.name)}{bias}{writer.conv_options(data)}{free_options(data)})"]
+                f"{writer.actions(self.name)}{bias}{writer.conv_options(data)}{free_options(data)}"
+                f"{padding_option(data)})"]
+
+
+def padding_option(data) -> str:
+    """A padding other than 'same' (kernel // 2): the layer crops its output evenly about the centre."""
+    return f", padding={data['padding']}" if "padding" in data else ""
 
 
 def free_options(data) -> str:
@@ -316,7 +322,7 @@ class SteerConv(Op):
     def code(self, data, writer) -> list[str]:
         writer.use("SteerableConv")
         return [f"SteerableConv({irreps_text(data['in_irreps'])}, {irreps_text(data['out_irreps'])}, "
-                f"{data['kernel']}, HARMONICS, RINGS[{data['kernel']}])"]
+                f"{data['kernel']}, HARMONICS, RINGS[{data['kernel']}]{padding_option(data)})"]
 
 
 @op

@@ -12,7 +12,7 @@ import networkx as nx
 from ..groups.circle import CircleGroup, CircleIrrep, TRIVIAL, filter_basis
 from ..spec.model import Spec
 from ..spec.normalize import factor_text
-from .fields import halve
+from .fields import conv_size, halve, layer_padding
 from .graph import Architecture, GraphBuilder
 from .symmetry import Symmetry
 
@@ -121,9 +121,12 @@ def build_steerable_ir(spec: Spec, symmetry: Symmetry, arch: Architecture) -> nx
     for layer, (width, kernel) in enumerate(zip(arch.widths, arch.kernels)):
         irreps = layer_irreps(group, width, L)
         conv_out = irreps + (((TRIVIAL, gate_count(irreps)),) if gated else ())
+        padding = layer_padding(arch.kernels, arch.paddings, layer)
+        size = tuple(conv_size(s, kernel, padding) for s in size)
         node = b.add("steer_conv", node, _field_type(group, conv_out, size), in_irreps=in_irreps,
                      out_irreps=conv_out, kernel=kernel, frequencies=L,
-                     params=conv_params(group, in_irreps, conv_out, kernel, L), layer=layer)
+                     params=conv_params(group, in_irreps, conv_out, kernel, L), layer=layer,
+                     **({"padding": padding} if padding != kernel // 2 else {}))
         if arch.norm != "none":
             node = b.add("irrep_norm", node, _field_type(group, conv_out, size), irreps=conv_out,
                          params=sum(n for _, n in conv_out) + sum(n for i, n in conv_out if i == TRIVIAL))

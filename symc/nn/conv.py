@@ -47,7 +47,7 @@ def conv_nd(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, pa
 
 
 class GroupConv(torch.nn.Module):
-    """'Same'-padded, stride-1 equivariant convolution from field type `in_type` to `out_type` on a grid of
+    """Stride-1 equivariant convolution from field type `in_type` to `out_type` on a grid of
     `len(moves[0][0])` axes.
 
     Field types are (trivial, regular) counts: a lifting of plain channels is in_type (C, 0), a group convolution
@@ -55,7 +55,9 @@ class GroupConv(torch.nn.Module):
     channels of trivial inputs (hue rotations of RGB); other trivial inputs (position channels) are left alone, and
     trivial outputs, group averages, are blind to them. `boundary` is 'zero' or 'circular'; `algorithm` is 'direct'
     (torch's conv, in `channels_last` memory format if asked) or 'fft' (symc's FFT convolution); both compute the
-    same cross-correlation. Block weights: weight_tt (to, ti, *kernel), weight_tr (ro, ti, *kernel),
+    same cross-correlation. `padding` (kernel_size // 2 when None: 'same', the size kept) may be smaller: the output
+    is then cropped by the difference on every side, evenly about the centre, so the grid moves still map it onto
+    itself. Block weights: weight_tt (to, ti, *kernel), weight_tr (ro, ti, *kernel),
     weight_rt (to, ri, *kernel), weight_rr (ro, ri, order, *kernel); empty blocks hold none.
 
     Approximate symmetries (symc.nn.approximate): `free` adds a free bank of the whole bank's shape, zero at first,
@@ -66,10 +68,15 @@ class GroupConv(torch.nn.Module):
 
     def __init__(self, in_type, out_type, kernel_size: int, moves, table, actions=None, bias: bool = False,
                  boundary: str = "zero", algorithm: str = "direct", channels_last: bool = False,
-                 free: bool = False, free_position: bool = False, strict=(0,)):
+                 free: bool = False, free_position: bool = False, strict=(0,), padding: int | None = None):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f"kernel size must be odd so filters have a centre, got {kernel_size}")
+        padding = kernel_size // 2 if padding is None else int(padding)
+        if not 0 <= padding <= kernel_size // 2:
+            raise ValueError(f"padding must be between 0 and kernel_size // 2 = {kernel_size // 2}, got {padding}")
+        if padding != kernel_size // 2 and boundary == "circular":
+            raise ValueError("a circular boundary keeps the size: padding must be kernel_size // 2")
         if algorithm not in ("direct", "fft"):
             raise ValueError(f"algorithm must be 'direct' or 'fft', got {algorithm!r}")
         if boundary not in ("zero", "circular"):
@@ -80,6 +87,7 @@ class GroupConv(torch.nn.Module):
         self.order = len(moves)
         self.dims = len(moves[0][0])
         self.kernel_size = kernel_size
+        self.padding = padding
         self.circular = boundary == "circular"
         self.boundary = boundary
         self.use_fft = algorithm == "fft"
@@ -211,17 +219,18 @@ class GroupConv(torch.nn.Module):
         out = self.convolve(x)
         weight, index, matrices = self.free_position, self.position_index, self.position_matrices
         if weight is not None and index is not None and matrices is not None:
-            out = out + self.position_term(x, weight, index, matrices)
+            out = out + self.position_term(out, weight, index, matrices)
         return out
 
     def convolve(self, x: torch.Tensor) -> torch.Tensor:
         bias = self.expanded_bias()
         bank = self.filter_bank()
         if self.use_fft and fft_allowed():
-            return fft_conv(x, bank, bias, circular=self.circular, spectrum=self._spectrum(x, bank))
+            return fft_conv(x, bank, bias, circular=self.circular, spectrum=self._spectrum(x, bank),
+                            crop=self.kernel_size // 2 - self.padding)
         if self.channels_last and self.dims > 1:
             x = x.contiguous(memory_format=torch.channels_last if self.dims == 2 else torch.channels_last_3d)
-        padding = self.kernel_size // 2
+        padding = self.padding
         if self.circular:
             x = F.pad(x, [padding, padding] * self.dims, mode="circular")
             padding = 0

@@ -34,8 +34,9 @@ def fft_sizes(x: torch.Tensor, weight: torch.Tensor, circular: bool) -> list[int
 
 
 def fft_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, circular: bool = False,
-             spectrum: torch.Tensor | None = None) -> torch.Tensor:
-    """Cross-correlation of x (B, in, *size) with odd-sized weight (out, in, *kernel), output (B, out, *size).
+             spectrum: torch.Tensor | None = None, crop: int = 0) -> torch.Tensor:
+    """Cross-correlation of x (B, in, *size) with odd-sized weight (out, in, *kernel), output (B, out, *size), or
+    `crop` fewer samples on each side of every axis (the convolution padded by kernel // 2 - crop).
 
     Zero boundary by default; `circular` wraps around (it needs kernel <= size in every dim). `spectrum` may hold
     `filter_spectrum(weight, fft_sizes(...))` computed earlier (the filters' FFT is cached in eval mode).
@@ -60,7 +61,7 @@ def fft_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = 
         if circular:
             out = torch.roll(out, -centre, dims=dim)
         else:
-            out = out.narrow(dim, centre, length)
+            out = out.narrow(dim, centre + crop, length - 2 * crop)
     if bias is not None:
         out = out + bias.reshape([1, -1] + [1] * d)
     return out

@@ -52,10 +52,13 @@ class SteerableConv(torch.nn.Module):
     radial profiles; every (out field, in field) pair learns one weight per basis filter. Scalar outputs get a bias.
     """
 
-    def __init__(self, in_blocks, out_blocks, kernel_size: int, harmonics, rings, bias: bool = True):
+    def __init__(self, in_blocks, out_blocks, kernel_size: int, harmonics, rings, bias: bool = True,
+                 padding: int | None = None):
         super().__init__()
         self.in_blocks, self.out_blocks = tuple(in_blocks), tuple(out_blocks)
         self.kernel_size = kernel_size
+        # kernel // 2 keeps the size; less crops the output evenly about the centre, which rotations keep
+        self.padding = kernel_size // 2 if padding is None else int(padding)
         self.weights = torch.nn.ParameterList()
         # Per weight: where its block sits in the bank and where its basis sits in the one flat basis buffer (plain
         # int lists and one buffer, so the layer scripts).
@@ -142,7 +145,7 @@ class SteerableConv(torch.nn.Module):
         return super()._load_from_state_dict(*args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.conv2d(x, self.filter_bank(), padding=self.kernel_size // 2)
+        y = F.conv2d(x, self.filter_bank(), padding=self.padding)
         if self.bias is not None:
             bias = self.bias.new_zeros(self.channels).index_copy(0, self.scalar_channels, self.bias)
             y = y + bias[None, :, None, None]

@@ -10,6 +10,7 @@ import math
 from ..ir.graph import Architecture
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
+from .borders import fit_sizes, grid_paddings, hinted_downsampling
 from .hardware import Hardware
 from .scale import SCALE_KERNEL, scale_kernel_reason, scale_reason
 from ..groups.circle import ring_frequency
@@ -184,10 +185,12 @@ def sequence_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | N
         kernels = (7,) + (5,) * (depth - 1)
         reasons["kernel"] = "7 then 5: a receptive field of several dozen steps at stride 1"
     reasons["downsample"] = "none: stride 1 keeps every shift exact (total stride 1)"
+    paddings = grid_paddings(spec, kernels, reasons, symmetry.scales)
     arch = Architecture(widths=(), kernels=tuple(kernels), downsample_after=(), input_size=(length,),
                         norm=spec.hints.norm or "batch", activation=spec.hints.activation or "relu",
                         pooling=spec.hints.pooling or "max", boundary=boundary, backbone="conv",
-                        position_encoding=encoding, layout=layout, reasons=reasons)
+                        position_encoding=encoding, layout=layout, paddings=paddings, reasons=reasons)
+    arch = fit_sizes(spec, arch)
     if symmetry.scales > 1:  # as on images: max over positions and scales for invariant outputs
         arch = _replace(arch, global_pooling="max")
         reasons["scales"] = scale_reason(symmetry.scales, dims=1)
@@ -294,13 +297,18 @@ def volume_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         downsample = tuple(range(count))
         reasons["downsample"] = (f"halve {count} time(s), windows symmetric about the centre for odd and even sizes"
                                  if count else "none: the input is small")
+    downsample = hinted_downsampling(spec, depth, downsample, reasons, keeps_size=(
+        "an equivariant output keeps the input's resolution" if any(o.kind == "equivariant" for o in spec.outputs)
+        else ""))
     pooling = spec.hints.pooling or "max"
     reasons["pooling"] = f"{pooling} pooling" + (" (hint)" if spec.hints.pooling else ": exact for cube symmetries")
     arch = Architecture(widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
                         norm=spec.hints.norm or "batch", activation=spec.hints.activation or "relu",
                         pooling=pooling, boundary=spec.hints.boundary or "zero", backbone="conv",
                         group_pooling=invariant_group_pooling(spec, symmetry, reasons),
-                        layout=f"(B, {spec.domain.channels}, D, H, W)", reasons=reasons)
+                        layout=f"(B, {spec.domain.channels}, D, H, W)",
+                        paddings=grid_paddings(spec, kernels, reasons), reasons=reasons)
+    arch = fit_sizes(spec, arch)
     order = symmetry.order
     base = tuple(max(1, round(16 * 2 ** min(i, 2) / math.sqrt(order))) for i in range(depth))
     return _finish(spec, symmetry, arch, base, f"16..64 channels divided by sqrt(|G|) = sqrt({order})",
@@ -357,11 +365,16 @@ def steerable_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | 
         reasons["downsample"] = "none: an equivariant output keeps the input's resolution"
     else:
         downsample = halvings(size, depth, reasons)
+    downsample = hinted_downsampling(spec, depth, downsample, reasons, keeps_size=(
+        "an equivariant output keeps the input's resolution" if any(o.kind == "equivariant" for o in spec.outputs)
+        else ""))
     reasons["pooling"] = ("blur pooling (binomial taps), the same on every channel: it commutes with the irreps' "
                           "channel mixing and is anti-aliased for rotations by any angle")
     arch = Architecture(widths=(), kernels=tuple(kernels), downsample_after=downsample, input_size=size,
                         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling="blur",
-                        frequencies=frequencies, nonlinearity=nonlinearity, reasons=reasons)
+                        frequencies=frequencies, nonlinearity=nonlinearity,
+                        paddings=grid_paddings(spec, kernels, reasons), reasons=reasons)
+    arch = fit_sizes(spec, arch)
     per_width = frequencies + 1 + (1 if symmetry.group.mirrors else 0)
     base = tuple(max(1, round(plain_channels(layer, depth) / per_width)) for layer in range(depth))
     default_reason = (f"plain-CNN channels 32..128 divided by the {per_width} irreps each width copies "

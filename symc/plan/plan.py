@@ -273,8 +273,8 @@ def render_table(plan: Plan) -> str:
                  f"activations {_human(memory.activations_per_sample * plan.batch)}B); largest batch that fits "
                  f"{plan.hardware.name}'s {_human(plan.hardware.memory)}B: {memory.largest_batch:,}")
     lines.append("choices:")
-    for key in ("input", "backbone", "neighbourhood", "radial range", "edge chunk", "position encoding", "heads", "boundary", "depth", "invariant fraction", "widths",
-                "kernel", "frequencies", "nonlinearity", "scales", "downsample", "pooling", "alignment"):
+    for key in ("input", "backbone", "neighbourhood", "radial range", "edge chunk", "position encoding", "heads",
+                "boundary", "depth", "invariant fraction", "widths", "kernel", "padding", "frequencies", "nonlinearity", "scales", "downsample", "pooling", "alignment"):
         if key in arch.reasons:
             lines.append(f"  {key}: {arch.reasons[key]}")
     kernels = f"; kernels: {', '.join(str(x) for x in arch.kernels)}" if arch.kernels else ""

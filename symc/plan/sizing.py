@@ -6,6 +6,7 @@ import math
 from ..ir.graph import Architecture, build_ir
 from ..ir.symmetry import Symmetry
 from ..spec.model import Spec
+from .borders import fit_sizes, grid_paddings, hinted_downsampling
 from .hardware import Hardware
 from .mixed import (align_mixed, image_position_encoding, invariant_fraction, mixed_default_widths,
                     widths_reason)
@@ -92,6 +93,7 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         kernels = (5,) * depth
         reasons["kernel"] = "5 everywhere: copies rotated by non-right angles are resampled, and 3x3 is too coarse"
 
+    paddings = grid_paddings(spec, kernels, reasons, symmetry.scales)
     if needs_full_resolution(spec):
         downsample = ()
         reasons["downsample"] = "none: an equivariant output keeps the input's resolution"
@@ -100,6 +102,9 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         reasons["downsample"] = SCALE_DOWNSAMPLE_REASON
     else:
         downsample = halvings(size, depth, reasons)
+    downsample = hinted_downsampling(spec, depth, downsample, reasons, keeps_size=(
+        "an equivariant output keeps the input's resolution" if needs_full_resolution(spec) else
+        "scale groups keep every layer at the input's size" if symmetry.scales > 1 else ""))
 
     if hints.pooling is not None:
         pooling, reasons["pooling"] = hints.pooling, "pooling hint"
@@ -113,7 +118,8 @@ def choose_architecture(spec: Spec, symmetry: Symmetry, hardware: Hardware | Non
         norm=hints.norm or "batch", activation=hints.activation or "relu", pooling=pooling,
         boundary=hints.boundary or "zero", invariant_fraction=invariant_fraction(spec, reasons),
         position_encoding=image_position_encoding(spec, symmetry, reasons),
-        group_pooling=invariant_group_pooling(spec, symmetry, reasons), reasons=reasons)
+        group_pooling=invariant_group_pooling(spec, symmetry, reasons), paddings=paddings, reasons=reasons)
+    arch = fit_sizes(spec, arch)
     if symmetry.scales > 1:
         arch = _replace(arch, global_pooling="max")
         reasons["scales"] = scale_reason(symmetry.scales)

@@ -5,7 +5,7 @@ that implies is the IR's job, not this module's.
 """
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +71,11 @@ class Hints(_Frozen):
     widths: Optional[tuple[int, ...]] = None
     kernel: Optional[tuple[int, ...]] = None
     """One entry means every layer; several mean one per layer."""
+    padding: Optional[Union[Literal["same", "valid"], tuple[int, ...]]] = None
+    """Grid convolutions: 'same' keeps the size (kernel // 2 on each side), 'valid' pads nothing, numbers pad that
+    many on each side (one entry for every layer, or one per layer)."""
+    downsample: Optional[tuple[int, ...]] = None
+    """Grid models: the layers (counted from 1) after which the grid is halved; () for none."""
     params: Optional[int] = None
     invariant_fraction: Optional[float] = None
     pooling: Optional[Literal["max", "avg", "sum"]] = None

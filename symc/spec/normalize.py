@@ -57,6 +57,8 @@ def output_text(output: Output) -> str:
 def hint_text(name: str, value) -> str:
     if value is True:   # a flag: the hint's words alone
         return name.replace('_', ' ')
+    if name == "downsample":
+        return f"downsample after {','.join(map(str, value))}" if value else "downsample none"
     if isinstance(value, tuple):
         value = ",".join(map(str, value))
     elif isinstance(value, float):

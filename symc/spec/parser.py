@@ -229,6 +229,16 @@ class _Builder(Transformer):
     def kernel(self, meta, children):
         return self._hint(meta, "kernel", tuple(self._count(t, "a kernel size", meta) for t in children[0]))
 
+    def padding(self, meta, children):
+        if isinstance(children[0], list):
+            return self._hint(meta, "padding", tuple(self._whole(t, "a padding", meta) for t in children[0]))
+        return self._hint(meta, "padding", str(children[0].children[0]).lower())
+
+    def downsample(self, meta, children):
+        if isinstance(children[0], list):
+            return self._hint(meta, "downsample", tuple(self._count(t, "a layer number", meta) for t in children[0]))
+        return self._hint(meta, "downsample", ())
+
     def numbers(self, meta, children):
         return children
 
@@ -341,6 +351,16 @@ class _Builder(Transformer):
             raise SpecError(f"{what} must be above 0 (and at most {MAX_COUNT:,}), not {token}: "
                             f"'{self._source(meta)}'", token.line, token.column, self.text)
         return float(value)
+
+    def _whole(self, token: Token, what: str, meta) -> int:
+        """A whole number, 0 allowed (paddings)."""
+        value = self._number(token, meta)
+        problem = ("must be a whole number" if value.denominator != 1 else
+                   f"is too large (at most {MAX_COUNT:,})" if value > MAX_COUNT else None)
+        if problem:
+            raise SpecError(f"{what} {problem}, not {token}: '{self._source(meta)}'", token.line, token.column,
+                            self.text)
+        return int(value)
 
     def _count(self, token: Token, what: str, meta) -> int:
         """A whole number, at least 1 (every size, count and order in the language is one)."""

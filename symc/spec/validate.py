@@ -41,6 +41,8 @@ IRREPS = ("irreps", "cloud irreps")
 SCOPED_HINTS = {"cutoff": "the neighbourhoods of points", "neighbours": "the neighbourhoods of points",
                 "length_scale": "distances between points", "sparse": "edge lists"}
 SCOPED_HINTS["canonicalize"] = "turning inputs back to a canonical pose"
+SCOPED_HINTS["padding"] = "the borders of grid convolutions"
+SCOPED_HINTS["downsample"] = "halving grids"
 
 
 def validate(spec: Spec, sources: dict[str, str] | None = None) -> None:
@@ -202,6 +204,15 @@ class _Checks:
         if even:
             self.fail("hint.kernel", f"kernel sizes must be odd so filters have a center, but "
                                      f"'{self.written('hint.kernel')}' has {even[0]}")
+        layers = hints.downsample or ()
+        if any(b <= a for a, b in zip(layers, layers[1:])):
+            self.fail("hint.downsample", f"'{self.written('hint.downsample')}' must list layers in increasing order, "
+                                         "each once")
+        if hints.padding not in (None, "same") and hints.boundary == "circular":
+            later = self.later("hint.padding", "hint.boundary")
+            other = "hint.boundary" if later == "hint.padding" else "hint.padding"
+            self.fail(later, f"'{self.written(later)}' and '{self.written(other)}' ({self.place(other)}) disagree: "
+                             "a circular boundary wraps the grid around and keeps its size; leave one out")
         fraction = hints.invariant_fraction
         if fraction is not None and not 0 <= fraction <= 1:
             self.fail("hint.invariant_fraction", "the invariant fraction must be between 0 and 1: "
@@ -212,7 +223,9 @@ class _Checks:
         hints = self.spec.hints
         counts = {"hint.depth": hints.depth,
                   "hint.widths": len(hints.widths) if hints.widths else None,
-                  "hint.kernel": len(hints.kernel) if hints.kernel and len(hints.kernel) > 1 else None}
+                  "hint.kernel": len(hints.kernel) if hints.kernel and len(hints.kernel) > 1 else None,
+                  "hint.padding": len(hints.padding) if isinstance(hints.padding, tuple) and len(hints.padding) > 1
+                  else None}
         given = [(key, count) for key, count in counts.items() if count is not None]
         for key, count in given:
             if count > MAX_LAYERS:

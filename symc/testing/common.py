@@ -14,6 +14,23 @@ EXACT_TOLERANCE = 1e-4
 CONSTANT_OUTPUT = 1e-6
 
 
+def shrinks_grid(spec) -> bool:
+    """The spec's convolutions pad less than kernel // 2 (`padding` hint): spatial outputs may be smaller."""
+    return spec.hints.padding not in (None, "same")
+
+
+def accepted_shape(expected: tuple[int, ...], actual: tuple[int, ...], grid_dims: int, shrinks: bool) -> bool:
+    """`actual` is `expected`, or (when the grid shrinks) the same with every one of the last `grid_dims` axes
+    cropped by one even amount: a crop centred on the input's centre, which the grid's moves keep."""
+    if actual == expected:
+        return True
+    if not shrinks or len(actual) != len(expected) or actual[:-grid_dims] != expected[:-grid_dims]:
+        return False
+    crops = {e - a for e, a in zip(expected[-grid_dims:], actual[-grid_dims:])}
+    crop = crops.pop() if len(crops) == 1 else -1
+    return crop > 0 and crop % 2 == 0 and min(actual[-grid_dims:]) >= 1
+
+
 class ModelError(Exception):
     """The model misbehaved (raised, wrong shape, NaN): becomes a failing row, never a crash."""
 

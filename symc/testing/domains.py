@@ -12,7 +12,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from .common import CONSTANT_OUTPUT, EXACT_TOLERANCE, ModelError, _eval_mode, _first_line, _rms, _spec_text
+from .common import (CONSTANT_OUTPUT, EXACT_TOLERANCE, ModelError, _eval_mode, _first_line, _rms, _spec_text,
+                     accepted_shape, shrinks_grid)
 from .report import Report, Row
 from .scale import SCALE_TOLERANCE
 
@@ -92,6 +93,7 @@ class _Runner:
     def __init__(self, module: torch.nn.Module, spec, tester: DomainTester, dtype: torch.dtype):
         self.module, self.tester, self.dtype = module, tester, dtype
         self.outputs = spec.outputs
+        self.shrinks = shrinks_grid(spec)  # grid domains: spatial outputs may be centred crops
         tensors = list(module.parameters()) + list(module.buffers())
         self.device = tensors[0].device if tensors else torch.device("cpu")
 
@@ -111,7 +113,7 @@ class _Runner:
             if not isinstance(y, torch.Tensor):
                 raise ModelError(f"output {index} is a {type(y).__name__}, not a tensor")
             expected = self.tester.expected_shape(output.kind, output.size, inputs)
-            if tuple(y.shape) != expected:
+            if not accepted_shape(expected, tuple(y.shape), inputs[0].dim() - 2, self.shrinks):
                 raise ModelError(f"output {index} ({output.kind}) has shape {tuple(y.shape)}, expected {expected}")
             y = y.detach().to(device="cpu", dtype=torch.float64)
             if not torch.isfinite(y).all():

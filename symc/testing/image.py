@@ -12,7 +12,8 @@ import torch
 from symc.groups import PLANAR_KINDS, PlanarGroup, has_hue, image_group as group_of, is_exact
 from symc.groups.actions import act_fields, act_hue, act_image, act_input, act_orientation
 
-from .common import CONSTANT_OUTPUT, EXACT_TOLERANCE, ModelError, _eval_mode, _first_line, _rms, _spec_text
+from .common import (CONSTANT_OUTPUT, EXACT_TOLERANCE, ModelError, _eval_mode, _first_line, _rms, _spec_text,
+                     accepted_shape, shrinks_grid)
 from .inputs import BlobScene, comparison_mask, white_noise
 from .report import Report, Row
 from .scale import SCALE_STEP, SCALE_TOLERANCE, check_zooms, scale_count
@@ -102,6 +103,7 @@ class _Model:
     def __init__(self, module: torch.nn.Module, spec, group: PlanarGroup, dtype: torch.dtype):
         self.module, self.group, self.dtype = module, group, dtype
         self.outputs = spec.outputs
+        self.shrinks = shrinks_grid(spec)
         self.channels = spec.domain.channels
         tensors = list(module.parameters()) + list(module.buffers())
         self.device = tensors[0].device if tensors else torch.device("cpu")
@@ -120,7 +122,7 @@ class _Model:
         if not isinstance(y, torch.Tensor):
             raise ModelError(f"output {index} is a {type(y).__name__}, not a tensor")
         expected = self.expected_shape(self.outputs[index], input_shape)
-        if tuple(y.shape) != expected:
+        if not accepted_shape(expected, tuple(y.shape), 2, self.shrinks):
             raise ModelError(f"output {index} ({self.outputs[index].kind}) has shape {tuple(y.shape)}, "
                              f"expected {expected}")
         y = y.detach().to(device="cpu", dtype=torch.float64)
@@ -176,8 +178,9 @@ def _check_elements(model: _Model, x: torch.Tensor, moved: Callable[[int], torch
                     exact: bool) -> list[Row]:
     """Rows comparing f(moved(g)) with g.f(x) for each element g and output; `moved(g)` is g.x."""
     size = (x.shape[-2], x.shape[-1])
-    # Approximate rotations move the corners out of the frame: spatial outputs are compared inside the disk.
-    mask = None if exact else comparison_mask(*size)
+    # Approximate rotations move the corners out of the frame: spatial outputs are compared inside the disk (of the
+    # output's own grid, which shrinking convolutions crop).
+    mask = None if exact else comparison_mask
 
     def row(element: str, output: int | None, error: float, note: str = "") -> Row:
         kind = model.outputs[output].kind if output is not None else "invariant"
@@ -218,8 +221,8 @@ def _spread(y: torch.Tensor, kind: str, mask: torch.Tensor | None) -> float | No
     return float(spread) if spread > CONSTANT_OUTPUT * magnitude else None
 
 
-def _masked(t: torch.Tensor, kind: str, mask: torch.Tensor | None) -> torch.Tensor:
-    return t[..., mask] if mask is not None and kind in SPATIAL_OUTPUTS else t
+def _masked(t: torch.Tensor, kind: str, mask: Callable | None) -> torch.Tensor:
+    return t[..., mask(t.shape[-2], t.shape[-1])] if mask is not None and kind in SPATIAL_OUTPUTS else t
 
 
 # ---------------------------------------------------------------- the report's header

@@ -121,7 +121,6 @@ def transform_output(group: CircleGroup, element: _Element, kind: str, y: torch.
 
 
 def _rows(model: _ContinuousModel, group: CircleGroup, x: torch.Tensor, elements, moved, size) -> list[Row]:
-    mask = comparison_mask(*size)
     exact = elements[0].exact
 
     def row(name: str, output: int | None, error: float, note: str = "") -> Row:
@@ -130,7 +129,8 @@ def _rows(model: _ContinuousModel, group: CircleGroup, x: torch.Tensor, elements
         return Row(size, name, output, error, tolerance, exact, error <= tolerance, note)
 
     def masked(t: torch.Tensor, kind: str) -> torch.Tensor:
-        return t[..., mask] if kind == "equivariant" and not exact else t
+        # inside the disk of the output's own grid (shrinking convolutions crop it)
+        return t[..., comparison_mask(t.shape[-2], t.shape[-1])] if kind == "equivariant" and not exact else t
 
     try:
         y = model(x)
