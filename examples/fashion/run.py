@@ -97,6 +97,19 @@ def cross_entropy(model, x, y):
     return F.cross_entropy(model(x), y)
 
 
+def subsets(n_train: int, n_test: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A fixed subset of the training images, the same for every model and script, and the first test images."""
+    x, y = load("train")
+    xt, yt = load("test")
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:n_train]
+    return x[idx], y[idx], xt[:n_test], yt[:n_test]
+
+
+def train(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, desc: str) -> dict:
+    """The reference's recipe: AdamW with a one-cycle schedule, batch 64, learning rate 5e-3, weight decay 1e-2."""
+    return fit(model, cross_entropy, (x, y), epochs=epochs, batch_size=64, lr=5e-3, weight_decay=1e-2, desc=desc)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small subset, CNN and C4 trained upright; asserts the "
@@ -120,12 +133,7 @@ def main(argv=None) -> int:
     # training on rotated images from a small subset leaves the two models within noise of each other.
     parts = ["upright"] if args.quick else args.parts.split(",")
 
-    x, y = load("train")
-    xt, yt = load("test")
-    # A fixed subset of the training images, the same for every model.
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:n_train]
-    x, y = x[idx], y[idx]
-    xt, yt = xt[:n_test], yt[:n_test]
+    x, y, xt, yt = subsets(n_train, n_test)
     x_rot, xt_rot = random_rotations(x, seed=1), random_rotations(xt, seed=2)
     xt_at = {a: rotate(xt, a) for a in ANGLES}
 
@@ -140,8 +148,7 @@ def main(argv=None) -> int:
             spec = spec_for(group, args.budget)
             torch.manual_seed(0)
             model = symc.compile(spec).module
-            info = fit(model, cross_entropy, (x_rot if part == "rotated" else x, y), epochs=epochs, batch_size=64,
-                       lr=5e-3, weight_decay=1e-2, desc=f"{name:<7} {part:<8}")
+            info = train(model, x_rot if part == "rotated" else x, y, epochs, f"{name:<7} {part:<8}")
             row = {"model": name, "spec": f"`{spec}`", "parameters": parameters(model)}
             if part == "rotated":
                 row["rotated test"] = f"{100 * accuracy(model, xt_rot, yt):.1f}%"

@@ -16,8 +16,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import accuracy, fit, setup  # noqa: E402
-from run import BUDGET, cross_entropy, load, rotate  # noqa: E402
+from common import accuracy, setup  # noqa: E402
+from run import BUDGET, rotate, subsets, train  # noqa: E402
 
 import symc  # noqa: E402
 
@@ -35,11 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", default="0", help="comma-separated model seeds")
     args = ap.parse_args(argv)
     setup()
-    x, y = load("train")
-    xt, yt = load("test")
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:args.train]
-    x, y = x[idx], y[idx]
-    xt, yt = xt[:args.test], yt[:args.test]
+    x, y, xt, yt = subsets(args.train, args.test)
     tests = {a: rotate(xt, a) for a in ANGLES}
     print("| spec | seed | " + " | ".join(f"{a} deg" for a in ANGLES) + " | train s |")
     print("|---|---|" + "---|" * len(ANGLES) + "---|")
@@ -49,8 +45,7 @@ def main(argv: list[str] | None = None) -> None:
                                          f"params {args.budget}", variant.strip()) if p)
             torch.manual_seed(seed)
             model = symc.compile(spec).module
-            info = fit(model, cross_entropy, (x, y), epochs=args.epochs, batch_size=64, lr=5e-3,
-                       weight_decay=1e-2, desc=variant[:20] or "defaults")
+            info = train(model, x, y, args.epochs, variant[:20] or "defaults")
             scores = " | ".join(f"{100 * accuracy(model, tests[a], yt):.1f}%" for a in ANGLES)
             print(f"| `{spec}` | {seed} | {scores} | {info['seconds']:.0f} |", flush=True)
 
