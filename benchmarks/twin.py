@@ -21,6 +21,8 @@ column the interquartile range of the per-repetition train-step ratios.
   `profile_memory=True`; the step's own peak is shown too;
 - compile + construct: `symc.compile` plus building `Model()` from the source, after torch is imported
   (`benchmarks/construct.py`), and `symc compile` as a new process.
+- convolutions alone (escnn rows): the tutorial's plain convolutions at its shapes, forward and backward, timed
+  beside both whole steps: the floor of any step that keeps the dense expanded filters.
 escnn rows need escnn importable (a separate environment, see docs/benchmarks.md §3); they are skipped with a
 note otherwise.
 """
@@ -147,6 +149,36 @@ def make_twin(model: torch.nn.Module) -> torch.nn.Module:
 
     swap(twin)
     return twin
+
+
+class ConvolutionsAlone:
+    """The plain convolutions of a symc model at the shapes they meet, nothing else: each layer's expanded filters
+    applied to a fixed random input of the size that layer receives, forward and backward (filter gradients, and
+    input gradients for all but the first layer, as in the model), no optimizer. Its time is the floor that no
+    rewrite keeping the dense expanded convolutions can go below."""
+
+    def __init__(self, model: torch.nn.Module, inputs):
+        convs = [m for m in model.modules() if type(m).__name__ in GROUP_CONVS]
+        shapes = []
+        hooks = [m.register_forward_pre_hook(lambda _, args: shapes.append(args[0].shape)) for m in convs]
+        with torch.no_grad():
+            model.eval()(*inputs)
+        for hook in hooks:
+            hook.remove()
+        self.convs = [plain_conv(m) for m in convs]
+        self.inputs = [torch.randn(shape) for shape in shapes]
+        # Multiply-adds x 2 per pass: forward, filter gradient, and input gradient past the first layer.
+        self.flops = 0
+        for index, (m, x) in enumerate(zip(convs, self.inputs)):
+            with torch.no_grad():
+                out = m(x)
+            kernel = m.expand_weight()[0, 0].numel()
+            self.flops += 2 * out.numel() * x.shape[1] * kernel * (3 if index > 0 else 2)
+
+    def step(self) -> None:
+        xs = [x.detach().requires_grad_(index > 0) for index, x in enumerate(self.inputs)]
+        loss = sum(conv(x).mean() for conv, x in zip(self.convs, xs))
+        torch.autograd.grad(loss, [p for conv in self.convs for p in conv.parameters()] + xs[1:])
 
 
 def fft_layers(model: torch.nn.Module) -> int:
@@ -399,6 +431,18 @@ def escnn_rows(quick: bool, budget: float) -> list[str]:
             f"(fastest {emin:.2f}) | |",
             f"| peak train memory vs escnn {label} (MB) | {ms / 2**20:.1f} | {me / 2**20:.1f} | {ms / me:.2f} | |",
         ]
+    # The target against what the convolutions alone cost: symc's own filters at the tutorial's shapes, timed
+    # side by side with both whole steps.
+    floor = ConvolutionsAlone(model, inputs)
+    runs = {"floor": floor.step, "symc": trainer(model.train(), inputs)[0],
+            "escnn": trainer(tutorial.train(), inputs)[0]}
+    low, high = (3, 5) if quick else (7, 40)
+    t = {k: statistics.median(v) for k, v in side_by_side(runs, reps_for(runs, budget, low, high),
+                                                          1 if quick else 2).items()}
+    lines.append(f"| train step of the tutorial's convolutions alone (ms) | {t['floor'] * 1e3:.0f} | "
+                 f"{t['escnn'] * 1e3:.0f} | {t['floor'] / t['escnn']:.2f} ({floor.flops / t['floor'] / 1e9:.0f} "
+                 f"GFLOP/s; symc's whole step in the same run: {t['symc'] * 1e3:.0f} ms, "
+                 f"{t['symc'] / t['escnn']:.2f}) | |")
     return lines
 
 
