@@ -32,6 +32,7 @@ import argparse
 import contextlib
 import copy
 import json
+import math
 import os
 import platform
 import statistics
@@ -159,21 +160,19 @@ class ConvolutionsAlone:
 
     def __init__(self, model: torch.nn.Module, inputs):
         convs = [m for m in model.modules() if type(m).__name__ in GROUP_CONVS]
-        shapes = []
-        hooks = [m.register_forward_pre_hook(lambda _, args: shapes.append(args[0].shape)) for m in convs]
+        seen = []   # (input shape, output elements) per layer, from one forward pass
+        hooks = [m.register_forward_hook(lambda _, args, out: seen.append((args[0].shape, out.numel())))
+                 for m in convs]
         with torch.no_grad():
             model.eval()(*inputs)
         for hook in hooks:
             hook.remove()
         self.convs = [plain_conv(m) for m in convs]
-        self.inputs = [torch.randn(shape) for shape in shapes]
+        self.inputs = [torch.randn(shape) for shape, _ in seen]
         # Multiply-adds x 2 per pass: forward, filter gradient, and input gradient past the first layer.
-        self.flops = 0
-        for index, (m, x) in enumerate(zip(convs, self.inputs)):
-            with torch.no_grad():
-                out = m(x)
-            kernel = m.expand_weight()[0, 0].numel()
-            self.flops += 2 * out.numel() * x.shape[1] * kernel * (3 if index > 0 else 2)
+        taps = [math.prod(next(c.parameters()).shape[2:]) for c in self.convs]   # the filters come first
+        self.flops = sum(2 * out * shape[1] * tap * (3 if index > 0 else 2)
+                         for index, ((shape, out), tap) in enumerate(zip(seen, taps)))
 
     def step(self) -> None:
         xs = [x.detach().requires_grad_(index > 0) for index, x in enumerate(self.inputs)]
